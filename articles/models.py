@@ -1,0 +1,139 @@
+"""The archive's domain: outlets (sources), topics and articles."""
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+SLUG_MAX_LENGTH = 200
+
+
+def unicode_slug(text, max_length=SLUG_MAX_LENGTH):
+    """A readable Arabic slug: Django's slugify keeps Arabic letters with allow_unicode."""
+    slug = slugify(text, allow_unicode=True)[:max_length].strip("-")
+    return slug or "article"
+
+
+class Source(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+    homepage = models.URLField(_("homepage"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unicode_slug(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:source", kwargs={"slug": self.slug})
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unicode_slug(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:topic", kwargs={"slug": self.slug})
+
+
+class ArticleQuerySet(models.QuerySet):
+    """The archive's words for choosing articles, shared by views, feeds and the index."""
+
+    def published(self):
+        """Every article in the archive is public; newest first, undated last."""
+        return self.order_by(models.F("published").desc(nulls_last=True), "-id")
+
+    def by_source(self, source):
+        return self.filter(source=source)
+
+    def in_topic(self, topic):
+        return self.filter(topics=topic)
+
+    def in_year(self, year):
+        return self.filter(published__year=year)
+
+    def in_month(self, year, month):
+        return self.filter(published__year=year, published__month=month)
+
+    def for_listing(self):
+        """What a list of article cards needs, in two queries whatever the page size."""
+        return self.select_related("source").prefetch_related("topics")
+
+
+class Article(models.Model):
+    title = models.CharField(_("title"), max_length=500)
+    slug = models.SlugField(_("slug"), max_length=SLUG_MAX_LENGTH, allow_unicode=True)
+    lead = models.TextField(_("lead"), blank=True)
+    body = models.TextField(_("body"))
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("source"),
+        related_name="articles",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    published = models.DateField(_("publication date"), null=True, blank=True, db_index=True)
+    url = models.URLField(_("original URL"), max_length=1000, unique=True, null=True, blank=True)
+    external_id = models.CharField(
+        _("identifier in the imported collection"),
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+    )
+    topics = models.ManyToManyField(Topic, verbose_name=_("topics"), related_name="articles", blank=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = [models.F("published").desc(nulls_last=True), "-id"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # Imported on the command line or typed in the admin, the slug and the
+        # fingerprint follow the text so that duplicates are caught either way.
+        from articles.fingerprint import article_fingerprint
+
+        if not self.slug:
+            self.slug = unicode_slug(self.title)
+        if not self.url:
+            self.url = None
+        if not self.external_id:
+            self.external_id = None
+        self.fingerprint = article_fingerprint(self.title, self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    @property
+    def paragraphs(self):
+        return [line.strip() for line in self.body.splitlines() if line.strip()]

@@ -1,0 +1,12 @@
+"""Newsroom's URLs: the public site, the JSON API and the admin."""
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("articles.urls")),
+    path("api/", include("articles.api_urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "articles.views.errors.page_not_found"
+handler500 = "articles.views.errors.server_error"
