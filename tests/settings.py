@@ -1,0 +1,25 @@
+"""Cheap, isolated settings for the test suite.
+
+Each test process gets its own temporary var/ (database files, Whoosh index),
+so parallel workers never share an index.
+"""
+import os
+import tempfile
+
+_VAR = tempfile.mkdtemp(prefix="newsroom-test-")
+os.environ.setdefault("NEWSROOM_VAR_DIR", _VAR)
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("DEBUG", "0")
+
+from newsroom.settings import *  # noqa: E402,F401,F403
+from newsroom.settings import HAYSTACK_CONNECTIONS, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+HAYSTACK_CONNECTIONS["default"]["PATH"] = str(VAR_DIR / "whoosh_index")
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
