@@ -1,0 +1,39 @@
+"""Shared fixtures: a real Whoosh index on disk, article factories, servers."""
+import pytest
+
+pytest_plugins = ["tests.servers"]
+
+
+@pytest.fixture
+def search_index(settings):
+    """An empty Whoosh index in this test process's temporary folder.
+
+    Articles saved inside the test reach it through the real signal
+    processor once their transaction commits; with the plain `db` fixture,
+    wrap saves in `django_capture_on_commit_callbacks(execute=True)` or call
+    `indexing.sync_articles(...)`. Use `indexed_articles` for a ready set.
+    """
+    from articles.search import indexing
+
+    indexing.clear()
+    yield indexing
+    indexing.clear()
+
+
+@pytest.fixture
+def make_article(db):
+    """Create an article (source and topics by name) and return it."""
+    from tests.factories import make_article as factory
+
+    return factory
+
+
+@pytest.fixture
+def index_articles(search_index):
+    """Index the given articles now, as the post-commit hook would."""
+
+    def index(*articles):
+        search_index.sync_articles([article.pk for article in articles])
+        return articles
+
+    return index

@@ -1,0 +1,1 @@
+"""Fixtures that serve the app for real (gunicorn on loopback). Filled in by the serving work."""
