@@ -57,3 +57,211 @@ class SearchPage:
     @property
     def has_previous(self):
         return self.request.page > 1
+
+
+# ---------------------------------------------------------------------------
+# Parameters
+
+
+def _clean_text(value):
+    """Query text as a person meant it: NULs and control characters dropped."""
+    value = "".join(ch for ch in (value or "") if ch >= " " or ch in "\t\n")
+    return " ".join(value.split())[:MAX_QUERY_LENGTH]
+
+
+def _positive_int(name, raw, default, maximum):
+    if raw in (None, ""):
+        return default
+    try:
+        number = int(str(raw).strip())
+    except ValueError:
+        raise SearchRequestError(f"{name} must be a whole number, not {str(raw)[:40]!r}") from None
+    if number < 1 or number > maximum:
+        raise SearchRequestError(f"{name} must be between 1 and {maximum}")
+    return number
+
+
+def _slug(name, raw):
+    if raw in (None, ""):
+        return None
+    raw = str(raw).strip()
+    if len(raw) > 200 or any(ch.isspace() or ch in "/?#\x00" for ch in raw):
+        raise SearchRequestError(f"{name} is not a valid identifier")
+    return raw
+
+
+def parse_search_request(params, page_size=20):
+    """A SearchRequest from query parameters (request.GET), or SearchRequestError."""
+    sort = (params.get("sort") or "relevance").strip()
+    if sort not in SORTS:
+        raise SearchRequestError(f"sort must be one of: {', '.join(SORTS)}")
+    year = params.get("year")
+    return SearchRequest(
+        q=_clean_text(params.get("q")),
+        source=_slug("source", params.get("source")),
+        topic=_slug("topic", params.get("topic")),
+        year=_positive_int("year", year, None, 9999) if year not in (None, "") else None,
+        sort=sort,
+        page=_positive_int("page", params.get("page"), 1, MAX_PAGE),
+        page_size=page_size,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Searching
+
+FACET_FIELDS = ("source", "topics", "year")
+FACET_LIMIT = 20
+
+
+def _backend():
+    from articles.search.indexing import get_backend
+
+    return get_backend()
+
+
+def _filter_query(req):
+    from whoosh import query as wq
+
+    terms = [wq.Term("django_ct", "articles.article")]
+    if req.source:
+        terms.append(wq.Term("source", req.source))
+    if req.topic:
+        terms.append(wq.Term("topics", req.topic))
+    if req.year:
+        terms.append(wq.Term("year", str(req.year)))
+    return wq.And(terms)
+
+
+def _facets(results, req):
+    from articles.models import Source, Topic
+
+    counts = {}
+    for name in FACET_FIELDS:
+        try:
+            groups = results.groups(name)
+        except KeyError:
+            groups = {}
+        counts[name] = sorted(
+            ((value, count) for value, count in groups.items() if value),
+            key=lambda item: (-item[1], item[0]),
+        )
+    source_names = dict(
+        Source.objects.filter(slug__in=[v for v, _c in counts["source"][:FACET_LIMIT]]).values_list("slug", "name")
+    )
+    topic_names = dict(
+        Topic.objects.filter(slug__in=[v for v, _c in counts["topics"][:FACET_LIMIT]]).values_list("slug", "name")
+    )
+    return {
+        "source": [
+            FacetValue(v, source_names.get(v, v), c, v == req.source) for v, c in counts["source"][:FACET_LIMIT]
+        ],
+        "topic": [
+            FacetValue(v, topic_names.get(v, v), c, v == req.topic) for v, c in counts["topics"][:FACET_LIMIT]
+        ],
+        "year": sorted(
+            (FacetValue(v, v, c, v == str(req.year)) for v, c in counts["year"]),
+            key=lambda facet: facet.value,
+            reverse=True,
+        ),
+    }
+
+
+def _load_articles(django_ids):
+    """Rows for a page of hits in two queries, in the order of the hits."""
+    from articles.models import Article
+
+    articles = Article.objects.for_listing().in_bulk([int(pk) for pk in django_ids])
+    return [articles.get(int(pk)) for pk in django_ids]
+
+
+def search_articles(req):
+    """Run a search request: hits with snippets, facet counts, a suggestion."""
+    from whoosh import query as wq
+    from whoosh.sorting import Count, FieldFacet
+
+    from articles.search import highlight, query
+
+    page = SearchPage(request=req)
+    parsed = query.parse(req.q)
+    text_query = query.build(parsed)
+    if text_query is None:
+        if req.q or not (req.source or req.topic or req.year):
+            # Only stop words or only exclusions, or nothing at all to list.
+            page.suggestion = None
+            return page
+        text_query = wq.Every()
+
+    searcher = _backend().searcher()
+    sort_kwargs = {}
+    if req.sort == "newest" or isinstance(text_query, wq.Every):
+        sort_kwargs = {"sortedby": "published", "reverse": True}
+    facets = [FieldFacet(name, allow_overlap=(name == "topics"), maptype=Count) for name in FACET_FIELDS]
+    results = searcher.search(
+        text_query,
+        filter=_filter_query(req),
+        limit=req.page * req.page_size,
+        groupedby=facets,
+        **sort_kwargs,
+    )
+    page.total = len(results)
+    page.num_pages = (page.total + req.page_size - 1) // req.page_size
+    page.facets = _facets(results, req)
+
+    start = (req.page - 1) * req.page_size
+    page_hits = list(results)[start : start + req.page_size]
+    stems, prefixes = parsed.highlight_terms()
+    articles = _load_articles([hit["django_id"] for hit in page_hits])
+    for hit, article in zip(page_hits, articles):
+        if article is None:  # deleted since it was indexed; the index catches up
+            continue
+        page.hits.append(
+            Hit(
+                article=article,
+                score=round(float(hit.score or 0.0), 4),
+                snippet=highlight.snippet(article.body, stems, prefixes),
+                title_html=highlight.highlight(article.title, stems, prefixes),
+            )
+        )
+    if page.total < 3 and req.q:
+        page.suggestion = suggest(req.q, searcher)
+    return page
+
+
+def suggest(text, searcher=None):
+    """A better-spelled query when words of `text` are unknown to the index."""
+    from articles import arabic
+
+    searcher = searcher or _backend().searcher()
+    corrector = searcher.corrector("text")
+    changed, words = False, []
+    for word, _start, _end in arabic.tokenize(text):
+        normalized = arabic.normalize_word(word)
+        if normalized in arabic.STOPWORDS or not normalized:
+            words.append(word)
+            continue
+        if searcher.doc_frequency("text", arabic.light_stem(normalized)) > 0:
+            words.append(word)
+            continue
+        candidates = corrector.suggest(normalized, limit=1, maxdist=2)
+        if candidates and candidates[0] != normalized:
+            words.append(candidates[0])
+            changed = True
+        else:
+            words.append(word)
+    return " ".join(words) if changed else None
+
+
+def related_articles(article, limit=5):
+    """Up to `limit` other articles most like this one (Whoosh's more-like-this
+    over our analysed text field, fed with the article's text from the DB)."""
+    from articles.search.indexing import identifier
+
+    searcher = _backend().searcher()
+    docnum = searcher.document_number(id=identifier(article.pk))
+    if docnum is None:
+        return []
+    text = "\n".join([article.title, article.title, article.lead, article.body])
+    results = searcher.more_like(docnum, "text", text=text, top=limit, numterms=12)
+    ids = [hit["django_id"] for hit in results if hit["django_id"] != str(article.pk)]
+    return [related for related in _load_articles(ids[:limit]) if related is not None]
