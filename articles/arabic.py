@@ -116,6 +116,10 @@ def normalize(text):
     return text.translate(_LETTER_MAP).casefold()
 
 
+# The list above is written as people spell; the index compares normalised forms.
+STOPWORDS = frozenset(normalize(word) for word in STOPWORDS)
+
+
 def tokenize(text):
     """Yield (word, start, end) for each word of the original, unnormalised text."""
     for match in WORD_RE.finditer(text or ""):

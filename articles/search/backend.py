@@ -68,11 +68,16 @@ class ArabicWhooshSearchBackend(WhooshSearchBackend):
         if not self.setup_complete:
             self.setup()
         with self._searcher_lock:
+            if self._searcher is not None and not self._searcher.up_to_date():
+                # Not Searcher.refresh(): it reuses segment readers by segment
+                # id and so keeps serving documents that a deletion-only
+                # commit removed. A fresh reader sees the new deletions. The
+                # old one is not closed here: another thread may still be
+                # reading from it; it is released with its last reference.
+                self._searcher = None
             if self._searcher is None:
                 self.index = self.index.refresh()
                 self._searcher = self.index.searcher()
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
             return self._searcher
 
     def _forget_searcher(self):
