@@ -1,0 +1,74 @@
+"""Gunicorn settings for Newsroom, read from the environment.
+
+Used by scripts/serve, the Docker image and the test servers alike:
+`gunicorn -c gunicorn.conf.py newsroom.wsgi:application`. Any setting can
+still be overridden for one run with GUNICORN_CMD_ARGS, which gunicorn
+applies after this file (for example GUNICORN_CMD_ARGS="--workers 4").
+"""
+
+import os
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def _env_int(name, default):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def default_workers(cores=None):
+    """Gunicorn's rule of thumb, 2 x cores + 1, capped.
+
+    Each worker is a whole Python process holding Django, an open Whoosh
+    searcher and its caches (tens of MB); past a handful per core they only
+    queue on the same CPUs and on SQLite's single writer, so a big machine
+    gets MAX_DEFAULT_WORKERS unless WEB_CONCURRENCY asks for more.
+    """
+    cores = cores or os.cpu_count() or 1
+    return min(2 * cores + 1, MAX_DEFAULT_WORKERS)
+
+
+wsgi_app = "newsroom.wsgi:application"
+
+# Loopback unless told otherwise: a public server sits behind a reverse proxy
+# (see the README), and the container sets NEWSROOM_BIND=0.0.0.0:8000.
+bind = [os.environ.get("NEWSROOM_BIND", "127.0.0.1:8000")]
+
+workers = _env_int("WEB_CONCURRENCY", 0) or default_workers()
+
+# Sync workers: a request is CPU work in Python (Whoosh search, highlighting,
+# template rendering), so threads would only take turns on the GIL, while
+# separate processes use every core. A sync worker also never shares its
+# Whoosh searcher or SQLite connection between threads. The cost is that a
+# slow client holds a worker, which is what the buffering reverse proxy in
+# front of a public deployment is for; on loopback it does not arise.
+worker_class = "sync"
+
+# A search over the whole archive takes well under a second; 30 s only stops
+# a stuck worker. Graceful shutdown lets requests in flight finish.
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 20)
+
+# No preloading: each worker imports the app itself after the fork, so no
+# database connection, Whoosh file handle or lock is ever inherited and shared
+# by several processes, and `kill -HUP` reloads new code.
+preload_app = False
+
+# Logs go to the console (stdout for access, stderr for errors), where
+# systemd, Docker or the terminal collect them. %(M)s is the time in ms.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# The heartbeat file is touched constantly; on a disk-backed /tmp (as in
+# many containers) that can stall workers, so use memory when it is there.
+if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    worker_tmp_dir = "/dev/shm"
+
+proc_name = "newsroom"
