@@ -124,8 +124,8 @@ class ArticleAdminForm(forms.ModelForm):
         fields = ["title", "slug", "lead", "body", "source", "published", "topics", "url"]
         widgets = {
             "title": forms.TextInput(attrs={"class": "vLargeTextField", "dir": "auto"}),
-            "lead": forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
-            "body": forms.Textarea(attrs={"rows": 20, "dir": "auto"}),
+            "lead": forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField", "dir": "auto"}),
+            "body": forms.Textarea(attrs={"rows": 20, "class": "vLargeTextField", "dir": "auto"}),
         }
 
     def __init__(self, *args, **kwargs):
