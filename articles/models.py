@@ -137,3 +137,28 @@ class Article(models.Model):
     @property
     def paragraphs(self):
         return [line.strip() for line in self.body.splitlines() if line.strip()]
+
+
+class IndexOperation(models.Model):
+    """An article whose search document must be brought up to date.
+
+    Written by articles.signals in the same transaction as the change, so a
+    committed change always leaves one behind and a rolled-back change never
+    does. articles.search.queue deletes it only once the index holds the
+    article's state as read after the change: a crash or a busy index in
+    between leaves it for the next drain instead of losing the edit.
+    """
+
+    # A plain number, not a foreign key: deletions are queued too.
+    article_pk = models.BigIntegerField(_("article id"))
+    queued = models.DateTimeField(_("queued"), auto_now_add=True)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("pending index operation")
+        verbose_name_plural = _("pending index operations")
+
+    def __str__(self):
+        return f"article {self.article_pk}"
