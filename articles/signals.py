@@ -1,66 +1,82 @@
 """Keep the search index in step with the database.
 
-Haystack's stock RealtimeSignalProcessor indexes on post_save, before the
-admin has saved the article's topics, and ignores m2m changes. We collect
-the touched articles and index them once the transaction commits, when the
-article and its topics are all in the database.
-"""
-import logging
-import threading
+Each change to an article (admin, import, API, shell, loaddata) queues the
+article in the same transaction (articles.search.queue), and the queue is
+drained once the transaction commits, when the article and its topics are
+all in the database. Haystack's stock RealtimeSignalProcessor instead writes
+on post_save, before the admin has saved the topics, ignores m2m changes,
+and loses the write when another worker holds Whoosh's lock.
 
-from django.db import transaction
+Topics and sources are part of each article's document (names in the text,
+slugs for filters), so renaming one re-queues its articles, and deleting a
+topic (whose links go by cascade, without m2m_changed) does too.
+"""
 from django.db.models import signals
 from haystack.signals import BaseSignalProcessor
 
-logger = logging.getLogger(__name__)
+from articles.search import queue
+
+# What a topic or a source contributes to its articles' documents.
+INDEXED_FIELDS = ("name", "slug")
 
 
 class ArticleSignalProcessor(BaseSignalProcessor):
-    def setup(self):
-        from articles.models import Article
+    def _connections(self):
+        from articles.models import Article, Source, Topic
 
-        signals.post_save.connect(self.handle_article_save, sender=Article)
-        signals.post_delete.connect(self.handle_article_delete, sender=Article)
-        signals.m2m_changed.connect(self.handle_topics_change, sender=Article.topics.through)
+        return [
+            (signals.post_save, self.handle_article_save, Article),
+            (signals.post_delete, self.handle_article_delete, Article),
+            (signals.m2m_changed, self.handle_topics_change, Article.topics.through),
+            (signals.pre_save, self.remember_indexed_fields, Topic),
+            (signals.pre_save, self.remember_indexed_fields, Source),
+            (signals.post_save, self.handle_label_save, Topic),
+            (signals.post_save, self.handle_label_save, Source),
+            (signals.pre_delete, self.handle_topic_delete, Topic),
+        ]
+
+    def setup(self):
+        for signal, receiver, sender in self._connections():
+            signal.connect(receiver, sender=sender)
 
     def teardown(self):
-        from articles.models import Article
+        for signal, receiver, sender in self._connections():
+            signal.disconnect(receiver, sender=sender)
 
-        signals.post_save.disconnect(self.handle_article_save, sender=Article)
-        signals.post_delete.disconnect(self.handle_article_delete, sender=Article)
-        signals.m2m_changed.disconnect(self.handle_topics_change, sender=Article.topics.through)
+    # Articles ---------------------------------------------------------------
 
-    def handle_article_save(self, sender, instance, **kwargs):
-        self._after_commit(instance.pk)
+    def handle_article_save(self, sender, instance, using, **kwargs):
+        queue.enqueue([instance.pk], using=using)
 
-    def handle_article_delete(self, sender, instance, **kwargs):
-        self._after_commit(instance.pk)
+    def handle_article_delete(self, sender, instance, using, **kwargs):
+        queue.enqueue([instance.pk], using=using)
 
-    def handle_topics_change(self, sender, instance, action, reverse, pk_set, **kwargs):
-        if not action.startswith("post_"):
+    def handle_topics_change(self, sender, instance, action, reverse, pk_set, using, **kwargs):
+        if not reverse:
+            # article.topics.add/remove/set/clear
+            if action.startswith("post_"):
+                queue.enqueue([instance.pk], using=using)
+        elif action == "pre_clear":
+            # topic.articles.clear(): the articles are unknown afterwards.
+            queue.enqueue(instance.articles.using(using).values_list("pk", flat=True), using=using)
+        elif action in ("post_add", "post_remove"):
+            queue.enqueue(pk_set or (), using=using)
+
+    # Topics and sources ------------------------------------------------------
+
+    def remember_indexed_fields(self, sender, instance, raw, using, **kwargs):
+        previous = None
+        if instance.pk is not None and not raw:
+            previous = sender._default_manager.using(using).filter(pk=instance.pk).values(*INDEXED_FIELDS).first()
+        instance._indexed_fields_before = previous
+
+    def handle_label_save(self, sender, instance, created, raw, using, **kwargs):
+        if created:
             return
-        if reverse:
-            # A topic's article set changed (topic.articles.add(...)).
-            for pk in pk_set or ():
-                self._after_commit(pk)
-        else:
-            self._after_commit(instance.pk)
+        previous = getattr(instance, "_indexed_fields_before", None)
+        current = {name: getattr(instance, name) for name in INDEXED_FIELDS}
+        if raw or previous != current:
+            queue.enqueue(instance.articles.using(using).values_list("pk", flat=True), using=using)
 
-    def _after_commit(self, pk):
-        # One index write per transaction, whatever the number of signals:
-        # the first callback to run takes the whole set, the others find it
-        # empty. A rolled-back transaction drops its callbacks; its pks then
-        # go with the next flush, which re-reads them from the database.
-        _pending.__dict__.setdefault("pks", set()).add(pk)
-        transaction.on_commit(_flush)
-
-
-_pending = threading.local()
-
-
-def _flush():
-    from articles.search import indexing
-
-    pks = _pending.__dict__.pop("pks", set())
-    if pks:
-        indexing.sync_articles(pks)
+    def handle_topic_delete(self, sender, instance, using, **kwargs):
+        queue.enqueue(instance.articles.using(using).values_list("pk", flat=True), using=using)
