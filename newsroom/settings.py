@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "articles.security.ContentSecurityPolicyMiddleware",
+    "articles.security.ApiRateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -171,3 +173,40 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# The container's healthcheck speaks plain HTTP to the app itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# No inline script or style anywhere, nothing from other hosts (articles.security).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# Rate limits and sign-in throttling count in a file cache under var/, shared
+# by every worker on this machine (articles.security).
+CACHES["security"] = {
+    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    "LOCATION": str(VAR_DIR / "cache" / "security"),
+    "OPTIONS": {"MAX_ENTRIES": 10000},
+}
+# Behind a reverse proxy, how many proxies append to X-Forwarded-For: the
+# client's address is read from it only then (0: REMOTE_ADDR is the client).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+API_RATE_LIMIT_REQUESTS = env_int("API_RATE_LIMIT_REQUESTS", 60)  # 0 switches the limit off
+API_RATE_LIMIT_WINDOW = env_int("API_RATE_LIMIT_WINDOW", 60)  # seconds
+API_RATE_LIMITED_PATHS = ["/api/search"]
+AUTHENTICATION_BACKENDS = ["articles.security.ThrottledModelBackend"]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)  # per address and username
+LOGIN_FAILURE_LIMIT_PER_IP = env_int("LOGIN_FAILURE_LIMIT_PER_IP", 20)  # per address, any username
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)

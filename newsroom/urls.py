@@ -2,6 +2,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from articles.security import ThrottledAdminAuthenticationForm
+
+# Says plainly when too many failed sign-ins have paused signing in.
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
 urlpatterns = [
     path("", include("articles.urls")),
     path("api/", include("articles.api_urls")),
