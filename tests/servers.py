@@ -47,7 +47,7 @@ The served process runs ``newsroom.settings`` (production: DEBUG off, the
 hashed and compressed static files of whitenoise's manifest storage), not
 tests.settings, so what is tested is what people run. The data gets there
 the way a user's does: ``migrate``, ``collectstatic``, ``import_articles``,
-then the index build if the import did not fill the index. gunicorn starts
+then ``ensure_index`` (the start-up check of the search index). gunicorn starts
 from this venv with the repository's gunicorn.conf.py in a process group of
 its own, which teardown ends (TERM, then KILL after a bounded wait); on
 Linux the gunicorn master also dies with the pytest process that started it.
@@ -59,7 +59,6 @@ import ctypes
 import gzip
 import http.client
 import itertools
-import json
 import os
 import secrets
 import signal
@@ -247,25 +246,10 @@ def prepare_var_dir(var_dir, paths, sample, extra_env=None):
         sources.append(write_demo_sample(var_dir / "demo-sample.jsonl", sample))
     if sources:
         manage("import_articles", *sources)
-    articles, documents = json.loads(manage("shell", "--no-imports", "-c", _COUNTS).stdout)
-    if documents != articles:
-        manage(*index_build_command())
+    # The import indexes what it saves; this checks the index against the
+    # database and builds or repairs it if needed, as scripts/setup does.
+    manage("ensure_index", "--verbosity", "0")
     return env
-
-
-# The import indexes what it saves after each commit; the build below only
-# runs when it did not (or not wholly).
-_COUNTS = (
-    "import json; from articles.models import Article; from articles.search import indexing; "
-    "print(json.dumps([Article.objects.count(), indexing.indexed_count()]))"
-)
-
-
-def index_build_command():
-    """The fastest correct way to build the index from the database."""
-    if (REPO / "articles" / "management" / "commands" / "build_index.py").exists():
-        return ["build_index"]
-    return ["rebuild_index", "--noinput", "--verbosity", "0"]
 
 
 def demo_seed_files():
