@@ -155,10 +155,14 @@ class ServedApp:
         )
         return username, password
 
-    def log_tail(self, lines=40):
+    def log_tail(self, lines=40, requests=True):
+        """The end of gunicorn's log (access lines left out with requests=False)."""
         if not self.log_path.exists():
             return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        kept = self.log_path.read_text(errors="replace").splitlines()
+        if not requests:
+            kept = [line for line in kept if not line.startswith("127.0.0.1 ")]
+        return "\n".join(kept[-lines:])
 
     # Life cycle ---------------------------------------------------------
 
@@ -327,6 +331,17 @@ def _die_with_parent():
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
         except OSError:
             pass
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used a served app shows the end of its server's log."""
+    report = yield
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, ServedApp):
+                report.sections.append((f"gunicorn log ({value.name})", value.log_tail(60, requests=False)))
+    return report
 
 
 @pytest.fixture(scope="session")
