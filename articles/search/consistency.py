@@ -123,7 +123,7 @@ def _normalized(schema_field, value):
 # Repairing
 
 
-def repair(differences, lock_wait=queue.LOCK_WAIT):
+def repair(differences, lock_wait=None):
     """Rewrite the documents of these differences from the database as it is now.
 
     Returns the pks that could not be indexed ({pk: error})."""

@@ -131,12 +131,13 @@ def failing_operations(using=DEFAULT_DB_ALIAS):
 
 
 @contextmanager
-def locked_writer(lock_wait=LOCK_WAIT):
+def locked_writer(lock_wait=None):
     """A Whoosh writer holding the index's write lock; commits on success.
 
     Yields (writer, backend, article index). Raises whoosh.index.LockError
-    when the lock is not free within `lock_wait` seconds.
+    when the lock is not free within `lock_wait` seconds (default LOCK_WAIT).
     """
+    lock_wait = LOCK_WAIT if lock_wait is None else lock_wait
     if not _process_lock.acquire(timeout=lock_wait):
         raise LockError("another thread of this process is writing to the search index")
     try:
@@ -147,12 +148,29 @@ def locked_writer(lock_wait=LOCK_WAIT):
         writer = backend.index.writer(timeout=lock_wait)
         try:
             yield writer, backend, get_article_index()
+            writer.commit()
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
             raise
-        writer.commit()
     finally:
         _process_lock.release()
+
+
+def _abandon(writer):
+    """Give up a writer, even one whose commit failed half-way (a full disk):
+    its lock must not outlive it, or every later drain would wait in vain."""
+    if getattr(writer, "is_closed", False):
+        return
+    try:
+        writer.cancel()
+    except Exception:
+        logger.exception("could not cancel the search index writer")
+        lock = getattr(writer, "writelock", None)
+        if lock is not None and getattr(lock, "fd", 0) is not None:
+            try:
+                lock.release()
+            except Exception:
+                logger.exception("could not release the search index lock")
 
 
 def write_current_state(writer, backend, index, pks):
@@ -188,7 +206,7 @@ def write_current_state(writer, backend, index, pks):
 # Draining
 
 
-def drain(lock_wait=LOCK_WAIT, retry_failed=False, using=DEFAULT_DB_ALIAS):
+def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS):
     """Apply every queued operation to the index; returns a DrainResult.
 
     Raises LockError when the index stays locked (the rows stay queued) and
@@ -240,8 +258,8 @@ def drain_quietly(**kwargs):
         result = drain(**kwargs)
     except LockError:
         logger.warning(
-            "the search index stayed locked for %.0f s; %d change(s) stay queued for the next writer",
-            kwargs.get("lock_wait", LOCK_WAIT),
+            "the search index stayed locked for %g s; %d change(s) stay queued for the next writer",
+            kwargs.get("lock_wait") or LOCK_WAIT,
             _safe_pending_count(),
         )
         return None
