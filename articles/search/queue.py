@@ -190,11 +190,13 @@ def write_current_state(writer, backend, index, pks):
             try:
                 article = articles.get(pk)
                 document = backend.prepare_document(index, article) if article is not None else None
+                # Delete every document of the article, then add one: Whoosh's
+                # update_document replaces only the first of any duplicates.
+                writer.delete_by_term(ID, identifier(pk))
                 if document is None:
-                    writer.delete_by_term(ID, identifier(pk))
                     removed += 1
                 else:
-                    writer.update_document(**document)
+                    writer.add_document(**document)
                     indexed += 1
             except Exception as error:  # one bad article must not block the others
                 logger.exception("could not index article %s", pk)
