@@ -82,7 +82,7 @@ def apportion(total, weights, capacities, minimum=None):
 
 
 def sample_key(seed, record_id):
-    return hashlib.sha256(f"{seed}:{record_id}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{seed}:{record_id}".encode()).hexdigest()
 
 
 def stratified_sample(records, size, seed, min_body):

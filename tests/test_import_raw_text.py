@@ -249,7 +249,7 @@ def test_an_explicit_publication_date_is_read_and_an_update_date_is_not_taken_fo
     assert only_updated.published is None
 
 
-@pytest.mark.parametrize("line, expected", [
+@pytest.mark.parametrize(("line", "expected"), [
     ("تاريخ النشر: 2018-03-01", ("published", datetime.date(2018, 3, 1))),
     ("الجمعة 15 أغسطس 2025", ("published", datetime.date(2025, 8, 15))),
     ("نشر في ١٥/٠٨/٢٠٢٥", ("published", datetime.date(2025, 8, 15))),

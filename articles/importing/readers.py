@@ -170,9 +170,9 @@ class FileReader:
             if not text.strip():
                 continue
             try:
-                value = json.loads(text)
+                value = json.loads(text.rstrip("\r\n"))
             except json.JSONDecodeError as error:
-                yield Problem(location, f"bad JSON: {error.msg} at column {error.colno}")
+                yield Problem(location, _bad_json(error))
                 continue
             if not isinstance(value, dict):
                 yield Problem(location, f"expected a JSON object, found {_json_kind(value)}")
@@ -197,7 +197,7 @@ class FileReader:
             yield Problem(self._location(line=line), _undecodable(error, data, 0, self.gzipped))
             return
         except json.JSONDecodeError as error:
-            yield Problem(self._location(line=error.lineno), f"bad JSON: {error.msg} at column {error.colno}")
+            yield Problem(self._location(line=error.lineno), _bad_json(error))
             return
         for number, value in enumerate(values, 1):
             location = self._location(record=number)
@@ -224,6 +224,9 @@ class FileReader:
 
         lines = decoded(self._lines(stream))
         header_line = next(lines, "")
+        if "gzip" in bad_lines:
+            yield bad_lines["gzip"]
+            return
         if not header_line.strip():
             yield Problem(self._location(line=1), "empty file: expected a header line with title and body columns")
             return
@@ -261,9 +264,14 @@ class FileReader:
             if len(row) != len(header):
                 yield Problem(location, f"expected {len(header)} fields as in the header, found {len(row)}")
                 continue
-            yield self._record(dict(zip(header, row)), location)
+            yield self._record(dict(zip(header, row, strict=True)), location)
         if "gzip" in bad_lines:
             yield bad_lines["gzip"]
+
+
+def _bad_json(error):
+    # json's messages end with " at" before the position ("Expecting value at").
+    return f"bad JSON: {error.msg.removesuffix(' at')} at column {error.colno}"
 
 
 def _json_kind(value):

@@ -39,6 +39,7 @@ class ImportReport:
     seconds: float = 0.0
     problems: list = field(default_factory=list)       # [Problem]
     index_errors: list = field(default_factory=list)   # [str]
+    index_backlog: int = 0   # articles still queued for the search index
 
     @property
     def ok(self):

@@ -3,9 +3,13 @@
 Records are saved in batches. A batch is one transaction and every record
 in it is a savepoint of its own, so a record is saved whole (article and
 topics) or not at all, while the others go on. Committing once per batch
-keeps SQLite fast, and the search index follows once per batch too: the
-signal processor (articles/signals.py) collects the saved articles and
-calls indexing.sync_articles once when the batch commits.
+keeps SQLite fast, and the search index follows once per batch too: each
+save queues its article in the same transaction (articles.signals ->
+articles.search.queue) and the queue is drained once when the batch
+commits, so the index is written in one commit per batch, keeps up while a
+long import runs, and a killed import leaves its committed batches queued
+for the next drain. (queue.deferred() is for loops of one-record
+transactions; a batch already is the unit it would make.)
 
 A record is the same article as one already in the archive when it has the
 same URL (http/https and a trailing slash aside), else the same external
@@ -104,6 +108,7 @@ class Importer:
             if batch:
                 self._save_batch(batch)
             self.progress.update(done_bytes, records_read)
+            self.report.index_backlog = _index_backlog()
         finally:
             self.progress.close()
             self.report.seconds = time.monotonic() - started
@@ -126,11 +131,11 @@ class Importer:
                 # Runs first among the commit callbacks: tells a failed commit
                 # from a search index update that failed after it.
                 transaction.on_commit(lambda: committed.append(True))
-                for record, fingerprint in zip(records, fingerprints):
+                for record, fingerprint in zip(records, fingerprints, strict=True):
                     outcome = self._save_in_savepoint(record, fingerprint, known)
                     if outcome:
                         outcomes.append(outcome)
-        except Exception as error:  # noqa: BLE001 - reported, the import goes on
+        except Exception as error:  # reported; the import goes on
             if not committed:
                 self._sources.clear()
                 self._topics.clear()
@@ -152,7 +157,7 @@ class Importer:
                 outcome, article, topic_ids = self._save_record(record, fingerprint, known)
         except (RecordConflict, DatabaseError, ValueError) as error:
             message = _explain(error)
-        except Exception as error:  # noqa: BLE001 - one record must not stop the import
+        except Exception as error:  # one record must not stop the import
             logger.debug("record %s failed", record.location, exc_info=True)
             message = f"unexpected error: {type(error).__name__}: {error}"
         else:
@@ -291,6 +296,17 @@ class KnownArticles:
         # and a later record with the old text still finds its article.
         self.by_fingerprint[fingerprint] = article
         self.topic_ids[article.pk] = set(topic_ids)
+
+
+def _index_backlog():
+    """Articles still waiting for the search index after the import's drains
+    (the index was locked or failed); 0 inside a caller's transaction, whose
+    commit has not drained yet."""
+    from articles.models import IndexOperation
+
+    if transaction.get_connection().in_atomic_block:
+        return 0
+    return IndexOperation.objects.values("article_pk").distinct().count()
 
 
 def _free_slug(model, name):

@@ -4,7 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.importing.readers import SUPPORTED
-from articles.importing.service import DEFAULT_BATCH_SIZE, ImportOptions, Importer
+from articles.importing.service import DEFAULT_BATCH_SIZE, Importer, ImportOptions
 
 
 class Command(BaseCommand):
@@ -57,6 +57,11 @@ class Command(BaseCommand):
             raise CommandError("interrupted: the batch being saved was rolled back", returncode=130) from None
 
         self.stdout.write(report.summary())
+        if report.index_backlog:
+            self.stderr.write(
+                f"{report.index_backlog} article(s) still wait for the search index (it was busy or "
+                "failed; see the log): run manage.py process_index_queue"
+            )
         if report.failed:
             noun = "record or file" if report.failed == 1 else "records or files"
             raise CommandError(f"{report.failed} {noun} failed to import (see the lines above)")
