@@ -118,6 +118,20 @@ def test_reimporting_the_same_files_adds_nothing():
 
 
 @pytest.mark.django_db
+def test_duplicates_are_found_across_lookup_slices(tmp_path, monkeypatch):
+    from articles.importing import service
+
+    monkeypatch.setattr(service, "LOOKUP_SLICE", 2)
+    write_jsonl(tmp_path / "a.jsonl", [corpus_record(n) for n in range(7)])
+    run_import(tmp_path / "a.jsonl", SEEDS)
+
+    again = run_import(tmp_path / "a.jsonl", SEEDS)
+
+    assert summary(skipped=12) in again.stdout
+    assert Article.objects.count() == 12
+
+
+@pytest.mark.django_db
 def test_changed_record_is_updated_in_place(tmp_path):
     write_jsonl(tmp_path / "a.jsonl", [corpus_record(1), corpus_record(2)])
     run_import(tmp_path / "a.jsonl")

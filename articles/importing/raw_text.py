@@ -309,7 +309,8 @@ def parse_raw_article(text):
         line = clean_line(raw)
         if not line or _is_decoration(line):
             continue
-        key = _key(line)
+        # Compared without the emoji or bullet in front ("📌 عاجل", "• اقرأ أيضاً: …").
+        key = _key(_strip_decoration(line))
 
         name = _source_from(line)
         if name:

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 IMPORTED, UPDATED, SKIPPED = "imported", "updated", "skipped"
 DEFAULT_BATCH_SIZE = 500
+LOOKUP_SLICE = 1000
 
 
 @dataclass(frozen=True)
@@ -268,22 +269,29 @@ class KnownArticles:
     @classmethod
     def for_records(cls, records, fingerprints):
         known = cls()
-        spellings = set()
-        for record in records:
-            if record.url:
-                spellings |= url_spellings(record.url)
-        ids = {record.external_id for record in records if record.external_id}
-        query = Q(fingerprint__in=set(fingerprints))
-        if spellings:
-            query |= Q(url__in=spellings)
-        if ids:
-            query |= Q(external_id__in=ids)
-        articles = list(Article.objects.filter(query).order_by())
+        articles = {}
+        # In slices, so that the query stays under SQLite's limit on
+        # parameters (32,766 in most builds) whatever the batch size.
+        for start in range(0, len(records), LOOKUP_SLICE):
+            chunk = records[start : start + LOOKUP_SLICE]
+            spellings = set()
+            for record in chunk:
+                if record.url:
+                    spellings |= url_spellings(record.url)
+            ids = {record.external_id for record in chunk if record.external_id}
+            query = Q(fingerprint__in=set(fingerprints[start : start + LOOKUP_SLICE]))
+            if spellings:
+                query |= Q(url__in=spellings)
+            if ids:
+                query |= Q(external_id__in=ids)
+            articles.update((a.pk, a) for a in Article.objects.filter(query).order_by())
         topic_ids = {}
-        links = Article.topics.through.objects.filter(article_id__in=[a.pk for a in articles])
-        for article_id, topic_id in links.values_list("article_id", "topic_id"):
-            topic_ids.setdefault(article_id, set()).add(topic_id)
-        for article in articles:
+        pks = sorted(articles)
+        for start in range(0, len(pks), LOOKUP_SLICE):
+            links = Article.topics.through.objects.filter(article_id__in=pks[start : start + LOOKUP_SLICE])
+            for article_id, topic_id in links.values_list("article_id", "topic_id"):
+                topic_ids.setdefault(article_id, set()).add(topic_id)
+        for article in articles.values():
             known.remember(article, article.fingerprint, topic_ids.get(article.pk, set()))
         return known
 
