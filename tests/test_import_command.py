@@ -412,6 +412,48 @@ def test_changes_the_index_could_not_take_are_reported(search_index, monkeypatch
     assert Article.objects.count() == 4
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_cannot_commit_is_reported_record_by_record(tmp_path, monkeypatch):
+    from django.db import OperationalError, connection
+
+    write_jsonl(tmp_path / "a.jsonl", [corpus_record(1), corpus_record(2, body=""), corpus_record(3)])
+
+    def commit():
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(connection, "commit", commit)
+    run = run_import(tmp_path / "a.jsonl")
+    monkeypatch.undo()
+
+    assert run.errors == [
+        f"{tmp_path / 'a.jsonl'}:2: missing body",
+        f"{tmp_path / 'a.jsonl'}:1: not saved: the batch could not be committed (disk I/O error)",
+        f"{tmp_path / 'a.jsonl'}:3: not saved: the batch could not be committed (disk I/O error)",
+    ]
+    assert summary(failed=3) in run.stdout
+    assert Article.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_after_the_commit_keeps_the_articles_and_fails_the_run(monkeypatch):
+    from articles.search import queue
+
+    def broken_drain(**kwargs):
+        raise RuntimeError("index folder is read-only")
+
+    monkeypatch.setattr(queue, "drain_quietly", broken_drain)
+
+    run = run_import(SEEDS / "000_4c30a97419dbf98e.txt")
+
+    assert run.errors[0] == (
+        "search index: saved, but a step after the commit failed: index folder is read-only "
+        "(run manage.py check_index)"
+    )
+    assert summary(imported=1) in run.stdout
+    assert "a step after saving failed" in str(run.error)
+    assert Article.objects.count() == 1
+
+
 def test_exit_status_and_messages_of_a_real_run(tmp_path):
     """As a shell user sees it: error lines on stderr, the summary on stdout,
     status 1, and no traceback."""

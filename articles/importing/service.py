@@ -135,19 +135,21 @@ class Importer:
                 for record, fingerprint in zip(records, fingerprints, strict=True):
                     outcome = self._save_in_savepoint(record, fingerprint, known)
                     if outcome:
-                        outcomes.append(outcome)
+                        outcomes.append((record, outcome))
         except Exception as error:  # reported; the import goes on
             if not committed:
+                # Nothing of the batch is saved; the records that failed on
+                # their own were reported already.
                 self._sources.clear()
                 self._topics.clear()
-                for record in records:
+                for record, _outcome in outcomes:
                     self._fail(Problem(record.location, f"not saved: the batch could not be committed ({error})"))
                 return
-            message = f"search index update failed after saving: {error} (run rebuild_index)"
+            message = f"saved, but a step after the commit failed: {error} (run manage.py check_index)"
             logger.debug(message, exc_info=True)
             self.report.index_errors.append(message)
             self.on_problem(Problem(Location("search index"), message))
-        for outcome in outcomes:
+        for _record, outcome in outcomes:
             setattr(self.report, outcome, getattr(self.report, outcome) + 1)
 
     def _save_in_savepoint(self, record, fingerprint, known):

@@ -66,7 +66,7 @@ class Command(BaseCommand):
             noun = "record or file" if report.failed == 1 else "records or files"
             raise CommandError(f"{report.failed} {noun} failed to import (see the lines above)")
         if report.index_errors:
-            raise CommandError("the articles were saved but the search index is behind: run rebuild_index")
+            raise CommandError("the articles were saved but a step after saving failed (see above)")
 
     def _raw_stderr(self):
         # tqdm redraws its line with "\r"; Django's OutputWrapper would add a
