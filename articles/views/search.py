@@ -82,6 +82,7 @@ def search_page(request):
         return render(request, "articles/search_unavailable.html", context, status=503)
 
     context["results"] = results
+    context["has_facets"] = any(results.facets.get(name) for name in ("source", "topic", "year"))
     context["chosen_source"] = _chosen_label(results, "source", search_request.source)
     context["chosen_topic"] = _chosen_label(results, "topic", search_request.topic)
     context["past_the_end"] = results.total > 0 and search_request.page > results.num_pages
