@@ -243,16 +243,30 @@ def prepare_var_dir(var_dir, paths, sample, extra_env=None):
     def manage(*args):
         return _run([sys.executable, str(REPO / "manage.py"), *map(str, args)], env=env)
 
-    manage("migrate", "--noinput", "--verbosity", "0")
-    manage("collectstatic", "--noinput", "--verbosity", "0")
-    sources = [Path(p) for p in paths]
-    if sample:
-        sources.append(write_demo_sample(var_dir / "demo-sample.jsonl", sample))
-    if sources:
-        manage("import_articles", *sources)
-    # The import indexes what it saves; this checks the index against the
-    # database and builds or repairs it if needed, as scripts/setup does.
-    manage("ensure_index", "--verbosity", "0")
+    # collectstatic needs no database: it runs while the data goes in.
+    static = subprocess.Popen(
+        [sys.executable, str(REPO / "manage.py"), "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        manage("migrate", "--noinput", "--verbosity", "0")
+        sources = [Path(p) for p in paths]
+        if sample:
+            sources.append(write_demo_sample(var_dir / "demo-sample.jsonl", sample))
+        if sources:
+            manage("import_articles", *sources)
+        # The import indexes what it saves; this checks the index against the
+        # database and builds or repairs it if needed, as scripts/setup does.
+        manage("ensure_index", "--verbosity", "0")
+    finally:
+        output, _ = static.communicate(timeout=COMMAND_TIMEOUT)
+    if static.returncode != 0:
+        raise AssertionError(f"collectstatic exited {static.returncode}\n{output[-4000:]}")
     return env
 
 
