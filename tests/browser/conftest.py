@@ -231,8 +231,8 @@ def log_in(page, served, next_path="/admin/"):
     page.goto(served.url(f"/admin/login/?next={next_path}"))
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(password)
-    page.locator("#login-form [type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#login-form [type=submit]").click()
     assert "/admin/login/" not in page.url, "the admin refused the superuser's password"
 
 

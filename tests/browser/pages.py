@@ -83,7 +83,8 @@ def facet_choices(page, name):
         value = query_params(link.get_attribute("href")).get(name)
         if value is None or value == current:
             continue
-        text = " ".join(link.inner_text().split())
+        # textContent: on a phone the facets may be folded away until opened.
+        text = " ".join(link.text_content().split())
         counts = numbers_in(text)
         assert counts, f"the {name} facet {text!r} shows no count"
         label = re.sub(r"\(?\s*[\d٠-٩۰-۹,٬]+\s*\)?\s*$", "", text).strip()
@@ -95,8 +96,9 @@ def open_facets_if_folded(page, link):
     """On a phone the facets may sit in a folded <details>: open it as a reader would."""
     if link.is_visible():
         return
-    summary = page.locator("details:not([open])", has=link).locator("> summary").first
+    summary = link.locator("xpath=ancestor::details[not(@open)][last()]/summary")
     summary.click()
+    assert link.is_visible(), "opening the folded facets did not show them"
 
 
 def main_text(page):
@@ -106,6 +108,8 @@ def main_text(page):
 def shown_total(page):
     """The result count the search page states ("123 نتيجة", Arabic digits allowed)."""
     text = latin_digits(main_text(page))
+    if re.search(r"\bلا (?:نتائج|مقالات)\b", text):
+        return 0
     match = re.search(r"(\d+)\s*(?:نتيجة|نتائج|مقالة|مقالات|مقال|خبر|أخبار)", text)
     assert match, f"the page states no result count: {text[:300]}"
     return int(match.group(1))

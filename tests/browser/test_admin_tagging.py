@@ -23,20 +23,20 @@ def test_bulk_add_a_new_topic_then_find_the_story_by_it(open_page, editing_app):
     log_in(page, editing_app, next_path="/admin/articles/article/")
     save_screenshot(page, "admin-desktop")
     page.locator("#searchbar").fill(hit["title"][:30])
-    page.locator("#searchbar").press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#searchbar").press("Enter")
     row = page.locator("#result_list tbody tr", has=page.get_by_role("link", name=hit["title"]))
     expect(row).to_have_count(1)
     row.locator("input.action-select").check()
     page.locator("select[name=action]").select_option("add_topic")
-    page.locator("button[name=index]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button[name=index]").click()
 
     # The confirmation page names the story; a new topic is typed there.
     expect(page.locator("#content-main")).to_contain_text(hit["title"])
     page.locator("input[name=new_topic_name]").fill(topic_name)
-    page.locator("input[name=apply]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("input[name=apply]").click()
     expect(page.locator(".messagelist")).to_contain_text(topic_name)
     assert page.url.split("?")[0].endswith("/admin/articles/article/")
 
@@ -47,15 +47,15 @@ def test_bulk_add_a_new_topic_then_find_the_story_by_it(open_page, editing_app):
     assert len(choices) == 1, [choice[1:] for choice in facet_choices(reader, "topic")]
     link, _, count, slug = choices[0]
     assert count == 1
-    link.click()
-    reader.wait_for_load_state()
+    with reader.expect_navigation():
+        link.click()
     assert query_params(reader.url)["topic"] == slug
     assert result_ids(reader) == [hit["id"]]
 
     # And the story's own page links the topic's page, which lists it.
     reader.goto(editing_app.url(hit["url"]))
-    reader.locator("main").get_by_role("link", name=topic_name).click()
-    reader.wait_for_load_state()
+    with reader.expect_navigation():
+        reader.locator("main").get_by_role("link", name=topic_name).click()
     assert re.search(r"/topics/[^/]+/$", reader.url)
     expect(reader.locator("main").get_by_role("link", name=hit["title"])).to_be_visible()
 
@@ -77,8 +77,8 @@ def test_pick_a_topic_with_autocomplete_then_find_the_story_by_it(open_page, edi
     option = page.locator(".select2-results__option", has_text=topic["name"])
     option.first.click()
     expect(page.locator(".field-topics .select2-selection__choice")).to_contain_text([topic["name"]])
-    page.locator("input[name=_save]").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("input[name=_save]").first.click()
     expect(page.locator(".messagelist .success")).to_be_visible()
 
     reader = open_page("desktop", served=editing_app)

@@ -60,8 +60,8 @@ def test_search_then_refine_by_source(desktop, app):
     assert len(choices) >= 2, "results from several outlets should offer several source facets"
     link, label, count, slug = min(choices, key=lambda choice: choice[2])
     assert 0 < count < everything
-    link.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        link.click()
 
     params = query_params(page.url)
     assert params["source"] == slug and params["q"] == COMMON_WORD
@@ -90,8 +90,8 @@ def test_paginate_through_results(desktop, app):
     expect(current).to_have_count(1)
     assert "1" in current.inner_text() or "١" in current.inner_text()
 
-    pagination.locator("a[rel~=next]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        pagination.locator("a[rel~=next]").click()
     assert query_params(page.url)["page"] == "2"
     assert query_params(page.url)["q"] == COMMON_WORD
     second_page = result_ids(page)
@@ -106,8 +106,8 @@ def test_open_a_result_then_a_related_story(desktop, app):
     page.goto(app.url(f"/search/?q={COMMON_WORD}"))
     first = result_links(page).first
     title = " ".join(first.inner_text().split())
-    first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        first.click()
 
     assert PERMALINK.search(page.url), page.url
     expect(page.locator("h1")).to_have_text(title)
@@ -124,8 +124,8 @@ def test_open_a_result_then_a_related_story(desktop, app):
     story = related_links[0]
     story_title = " ".join(story.inner_text().split())
     article_url = page.url
-    story.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        story.click()
     assert PERMALINK.search(page.url) and page.url != article_url
     expect(page.locator("h1")).to_have_text(story_title)
 
@@ -172,16 +172,16 @@ def test_main_flow_on_a_phone(phone, app):
 
     link, label, count, slug = min(facet_choices(page, "source"), key=lambda choice: choice[2])
     open_facets_if_folded(page, link)
-    link.tap()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        link.tap()
     assert query_params(page.url)["source"] == slug
     assert shown_total(page) == count < everything
     fits()
 
     first = result_links(page).first
     title = " ".join(first.inner_text().split())
-    first.tap()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        first.tap()
     expect(page.locator("h1")).to_have_text(title)
     fits()
     # Text is read, not zoomed: at least 16 CSS pixels.
