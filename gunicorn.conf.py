@@ -72,3 +72,9 @@ if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
     worker_tmp_dir = "/dev/shm"
 
 proc_name = "newsroom"
+
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/),
+# so several servers (tests, benchmarks, a second site) would take it from
+# each other, and the container's home is read-only. Signals do the same job:
+# HUP reloads, TTIN/TTOU add or remove a worker, TERM stops.
+control_socket_disable = True
