@@ -40,7 +40,7 @@ VOLUME ["/data"]
 
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
-    CMD ["scripts/docker-entrypoint", "healthcheck"]
+    CMD ["/app/scripts/docker-entrypoint", "healthcheck"]
 
-ENTRYPOINT ["scripts/docker-entrypoint"]
+ENTRYPOINT ["/app/scripts/docker-entrypoint"]
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "newsroom.wsgi:application"]
