@@ -294,6 +294,9 @@ def test_a_folder_skips_files_of_other_types(tmp_path):
 
     assert run.ok and run.errors == []
     assert summary(imported=5) in run.stdout
+    # A folder and a file in it, named together, are read once.
+    again = run_import(tmp_path, tmp_path / "seeds" / "000_4c30a97419dbf98e.txt")
+    assert summary(skipped=5) in again.stdout
 
 
 @pytest.mark.django_db

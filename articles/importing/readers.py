@@ -64,7 +64,11 @@ def discover(paths):
                 problems.append(Problem(Location(str(path)), f"unsupported file type (expected {SUPPORTED})"))
         else:
             problems.append(Problem(Location(str(path)), "no such file or folder"))
-    return files, problems
+    # A file named twice ("data/demo data/demo/seeds") is read once.
+    unique = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values()), problems
 
 
 def _undecodable(error, line_bytes, offset, gzipped):
