@@ -207,6 +207,13 @@ def test_slash_focuses_the_search_box(desktop, app):
 def test_keyboard_only(desktop, app):
     page = desktop
     page.goto(app.url("/"))
+    # The first Tab offers to skip the header, visibly.
+    skip, _ = tab_until(page, lambda el: True, limit=1)
+    assert skip["tag"] == "a" and skip["href"].startswith("#"), skip
+    box = page.evaluate("document.activeElement.getBoundingClientRect().toJSON()")
+    assert box["width"] > 10 and box["height"] > 10 and box["top"] >= 0, f"the skip link stays hidden: {box}"
+    assert focus_is_visible(page)
+
     element, _ = tab_until(page, lambda el: el["name"] == "q", limit=8)
     assert focus_is_visible(page), "the search box shows no focus ring"
     page.keyboard.type(COMMON_WORD)
