@@ -1,7 +1,7 @@
 """Fingerprints that recognise the same article however it was spelled or marked up."""
 import hashlib
 
-from articles.arabic import normalize_word, tokenize
+from articles.arabic import WORD_RE, normalize_word
 
 
 def article_fingerprint(title, body):
@@ -11,5 +11,5 @@ def article_fingerprint(title, body):
     not change it, so a re-import of the same text with cosmetic differences
     is recognised as the same article.
     """
-    words = [normalize_word(word) for word, _s, _e in tokenize(f"{title}\n{body}")]
+    words = [normalize_word(word) for word in WORD_RE.findall(f"{title}\n{body}")]
     return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()

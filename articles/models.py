@@ -13,6 +13,19 @@ def unicode_slug(text, max_length=SLUG_MAX_LENGTH):
     return slug or "article"
 
 
+def free_slug(instance, text):
+    """A slug for `instance` made from `text` that no other row of its model
+    has yet: "bbc", then "bbc-2", "bbc-3"… (names that differ only in
+    punctuation or case slugify alike)."""
+    base = unicode_slug(text, SLUG_MAX_LENGTH - 8)
+    others = type(instance)._default_manager.exclude(pk=instance.pk)
+    slug, n = base, 1
+    while others.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
 class Source(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True)
@@ -28,7 +41,7 @@ class Source(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = unicode_slug(self.name)
+            self.slug = free_slug(self, self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -49,7 +62,7 @@ class Topic(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = unicode_slug(self.name)
+            self.slug = free_slug(self, self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -6,8 +6,11 @@ so parallel workers never share an index.
 import os
 import tempfile
 
-_VAR = tempfile.mkdtemp(prefix="newsroom-test-")
-os.environ.setdefault("NEWSROOM_VAR_DIR", _VAR)
+# Always a fresh folder, never one inherited through the environment: pytest's
+# main process imports these settings too, and xdist workers inherit its
+# environment, so a shared NEWSROOM_VAR_DIR would make them share one index.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ["NEWSROOM_VAR_DIR"] = tempfile.mkdtemp(prefix=f"newsroom-test-{_WORKER}-")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "0")
 
