@@ -52,7 +52,7 @@ def search(request):
     try:
         page = search_articles(search_request)
     except Exception:  # a broken index: an answer the client can retry, not a 500
-        logger.exception("API search failed for %r", search_request)
+        logger.exception("API search failed for %r", search_request.q[:200])
         return _error("search is unavailable, try again later", 503)
     return _json(
         {

@@ -78,14 +78,13 @@ def search_page(request):
     try:
         results = search_articles(search_request)
     except Exception:  # a broken index: say so instead of a server error
-        logger.exception("search failed for %r", search_request)
+        logger.exception("search failed for %r", search_request.q[:200])
         return render(request, "articles/search_unavailable.html", context, status=503)
 
     context["results"] = results
     context["has_facets"] = any(results.facets.get(name) for name in ("source", "topic", "year"))
     context["chosen_source"] = _chosen_label(results, "source", search_request.source)
     context["chosen_topic"] = _chosen_label(results, "topic", search_request.topic)
+    # An old link to page 9 of what is now two pages: say so and link back.
     context["past_the_end"] = results.total > 0 and search_request.page > results.num_pages
-    if context["past_the_end"]:
-        status = 404
     return render(request, "articles/search_results.html", context, status=status)
