@@ -18,7 +18,8 @@ Fixtures
                    and when the test fails every open page is saved as a PNG in
                    tests/artifacts/.
 ``desktop``, ``phone``  a page of each kind (1280x900; 390x844 touch phone).
-``axe``            ``axe(url, ...)`` runs axe-core on a page and returns its results.
+``editor_state``   the cookies of an editor logged in to ``editing_app`` (storage_state).
+``axe``            ``axe(path, name, ...)`` runs axe-core on a page and returns its results.
 
 Why the browser is package-scoped, not session-scoped: Playwright's sync API
 keeps an asyncio loop running in the main thread while it is started, and
@@ -219,6 +220,14 @@ def desktop(open_page):
 @pytest.fixture
 def phone(open_page):
     return open_page("phone")
+
+
+@pytest.fixture
+def editor_state(editing_app, open_page):
+    """The cookies of an editor logged in to `editing_app`, for a context of its own."""
+    page = open_page("desktop", served=editing_app)
+    log_in(page, editing_app)
+    return page.context.storage_state()
 
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ tests/artifacts/axe/<page>.json and summed up in the test's output.
 """
 import pytest
 
-from tests.browser.conftest import log_in
 from tests.browser.pages import api
 
 pytestmark = pytest.mark.browser
@@ -55,14 +54,6 @@ def check(result):
 )
 def test_public_page_has_no_serious_accessibility_problem(axe, app, article_path, name, device, scheme):
     check(axe(public_path(name, app, article_path), f"{name}-{device}-{scheme}", device=device, color_scheme=scheme))
-
-
-@pytest.fixture
-def editor_state(editing_app, open_page):
-    """The cookies of a logged-in editor, for axe's own browser context."""
-    page = open_page("desktop", served=editing_app)
-    log_in(page, editing_app)
-    return page.context.storage_state()
 
 
 @pytest.mark.parametrize(
