@@ -9,7 +9,7 @@ help:
 	@echo "make test    set up and run the checks and the whole test suite (scripts/test)"
 	@echo "             extra pytest arguments: make test ARGS='tests/test_serving.py -x'"
 	@echo "make lint    ruff on the code (config in pyproject.toml)"
-	@echo "make bench   run the benchmarks in bench/"
+	@echo "make bench   list the benchmarks in bench/; make bench NAME=search runs one"
 	@echo "make setup   only set up (virtualenv with the dev tools, var/, demo corpus, index)"
 
 setup:
@@ -26,9 +26,16 @@ lint: setup
 		|| { echo "ruff is not installed in $(VENV): it belongs in requirements-dev.txt"; exit 1; }
 	$(VENV)/bin/python -m ruff check .
 
-# Each bench/bench_*.py prints its own figures (see bench/README.md).
-bench: setup
-	@set -e; found=0; for script in bench/bench_*.py; do \
-		[ -e "$$script" ] || continue; found=1; \
-		echo "==> $$script"; $(VENV)/bin/python "$$script"; \
-	done; [ $$found -eq 1 ] || echo "no benchmarks in bench/ yet"
+# make bench                          lists the benchmarks (bench/README.md says more)
+# make bench NAME=search ARGS='--size real'   runs bench/bench_search.py --size real
+bench:
+	@if [ -z "$(NAME)" ]; then \
+		echo "make bench NAME=<name> [ARGS='...'] runs one of:"; \
+		for script in bench/bench_*.py; do \
+			[ -e "$$script" ] || continue; \
+			name=$$(basename "$$script" .py); \
+			printf '  %-12s %s\n' "$${name#bench_}" "$$(sed -n '1s/^"""//p' "$$script")"; \
+		done; \
+	else \
+		scripts/setup --dev && $(VENV)/bin/python bench/bench_$(NAME).py $(ARGS); \
+	fi
