@@ -4,6 +4,17 @@ import pytest
 pytest_plugins = ["tests.servers"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: cached pages and facet labels are
+    keyed by index generation and ids, which separate tests reuse."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield
+
+
 @pytest.fixture
 def search_index(settings):
     """An empty Whoosh index in this test process's temporary folder.
