@@ -21,7 +21,9 @@ for good. So:
    applied wrongly twice.
 """
 import logging
+import random
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -39,6 +41,16 @@ BATCH_SIZE = 500
 # stay well under gunicorn's worker timeout (30 s): a request that waits
 # longer is killed, while a drain that gives up only leaves its rows queued.
 LOCK_WAIT = 10.0
+# How often a waiting writer tries the lock again (seconds, with jitter).
+LOCK_POLL = 0.03
+# A drain that has applied its own rows stops draining others' after this
+# long (seconds), so that its request answers well within gunicorn's timeout.
+HOLD_LIMIT = 8.0
+# Small index segments tolerated before they are merged (see merge_when_many).
+MERGE_AT = 10
+SMALL_SEGMENT = 200
+# A write that holds the lock longer than this (seconds) is logged.
+SLOW_WRITE = 2.0
 # After this many failed attempts an article's rows are left to
 # `process_index_queue --retry-failed` instead of being retried on every save.
 MAX_ATTEMPTS = 5
@@ -131,29 +143,93 @@ def failing_operations(using=DEFAULT_DB_ALIAS):
 
 
 @contextmanager
-def locked_writer(lock_wait=None):
-    """A Whoosh writer holding the index's write lock; commits on success.
+def index_lock(lock_wait=None, still_needed=None):
+    """Hold Whoosh's write lock (and this process's); yields the backend.
 
-    Yields (writer, backend, article index). Raises whoosh.index.LockError
-    when the lock is not free within `lock_wait` seconds (default LOCK_WAIT).
+    Raises whoosh.index.LockError when the lock is not free within
+    `lock_wait` seconds (default LOCK_WAIT). While it waits it asks
+    `still_needed()`, if given: when that says no (another process has done
+    the work meanwhile) it yields None instead of waiting on.
     """
     lock_wait = LOCK_WAIT if lock_wait is None else lock_wait
-    if not _process_lock.acquire(timeout=lock_wait):
-        raise LockError("another thread of this process is writing to the search index")
+    deadline = time.monotonic() + lock_wait
+    backend = get_backend()
+    if not backend.setup_complete:
+        backend.setup()
+    file_lock = backend.index.lock("WRITELOCK")
+    while True:
+        if _process_lock.acquire(blocking=False):
+            try:
+                if file_lock.acquire(blocking=False):
+                    break
+            except BaseException:
+                _process_lock.release()
+                raise
+            _process_lock.release()
+        # Whoosh's own wait sleeps between tries and cannot notice that the
+        # work was done meanwhile; this one asks before each try.
+        if still_needed is not None and not still_needed():
+            yield None
+            return
+        if time.monotonic() >= deadline:
+            raise LockError(f"the search index stayed locked for {lock_wait:g} s")
+        time.sleep(LOCK_POLL * (0.5 + random.random()))
+    locked_at = time.monotonic()
     try:
-        backend = get_backend()
-        if not backend.setup_complete:
-            backend.setup()
-        backend.index = backend.index.refresh()
-        writer = backend.index.writer(timeout=lock_wait)
-        try:
-            yield writer, backend, get_article_index()
-            writer.commit()
-        except BaseException:
-            _abandon(writer)
-            raise
+        yield backend
     finally:
+        file_lock.release()
         _process_lock.release()
+        held = time.monotonic() - locked_at
+        if held > SLOW_WRITE:
+            logger.warning("the search index was locked for %.1f s by one writer", held)
+
+
+def merge_when_many(writer, segments):
+    """Whoosh merge policy for small, frequent commits.
+
+    Whoosh's default (MERGE_SMALL) re-merges the recent segments on almost
+    every commit, so each one-article save rewrites the postings of hundreds
+    of documents. This one leaves segments alone until MERGE_AT small ones
+    (under SMALL_SEGMENT documents) have piled up and merges just those; the
+    large segments of a rebuild or an import are left as they are until
+    there are far too many segments, when Whoosh's own policy takes over.
+    """
+    from whoosh.reading import SegmentReader
+    from whoosh.writing import MERGE_SMALL
+
+    small = [segment for segment in segments if segment.doc_count_all() < SMALL_SEGMENT]
+    if len(small) < MERGE_AT:
+        return segments if len(segments) < 3 * MERGE_AT else MERGE_SMALL(writer, segments)
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [segment for segment in segments if segment not in small]
+
+
+@contextmanager
+def _writer(backend):
+    """One Whoosh commit, under a lock already held (index_lock)."""
+    backend.index = backend.index.refresh()
+    writer = backend.index.writer(_lk=False)
+    try:
+        yield writer
+        if not writer.is_closed:
+            writer.commit(mergetype=merge_when_many)
+    except BaseException:
+        _abandon(writer)
+        raise
+
+
+@contextmanager
+def locked_writer(lock_wait=None):
+    """A Whoosh writer holding the write lock; commits on success.
+
+    Yields (writer, backend, article index); see index_lock for the wait.
+    """
+    with index_lock(lock_wait) as backend, _writer(backend) as writer:
+        yield writer, backend, get_article_index()
 
 
 def _abandon(writer):
@@ -209,48 +285,60 @@ def write_current_state(writer, backend, index, pks):
 
 
 def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS):
-    """Apply every queued operation to the index; returns a DrainResult.
+    """Apply the queued operations to the index; returns a DrainResult.
 
-    Raises LockError when the index stays locked (the rows stay queued) and
-    whatever Whoosh raises when it cannot write (likewise).
+    Whoever holds the lock drains until the queue is empty, everybody's rows
+    included, and a drain waiting for the lock stops waiting once the rows
+    that were queued when it began are gone. So a drain that gives up (the
+    lock stayed busy for `lock_wait` seconds: LockError) strands nothing:
+    the holder it was waiting for reads the queue again before it lets go.
+    Whatever Whoosh raises when it cannot write propagates; rows stay.
     """
-    result = DrainResult()
-    after_id = 0
-    while True:
-        step, after_id = _drain_batch(after_id, lock_wait, retry_failed, using)
-        if step is None:
-            return result
-        result += step
+    from django.db.models import Max
 
-
-def _drain_batch(after_id, lock_wait, retry_failed, using):
     from articles.models import IndexOperation
 
-    queued = IndexOperation.objects.using(using).filter(id__gt=after_id).order_by("id")
+    queued = IndexOperation.objects.using(using).order_by("id")
     if not retry_failed:
         queued = queued.filter(attempts__lt=MAX_ATTEMPTS)
-    # A cheap look before taking the lock: most drains after a save by
-    # another worker find their rows already applied.
-    if not queued.exists():
-        return None, after_id
-    with locked_writer(lock_wait) as (writer, backend, index):
-        # Rows first, then the articles: every change a row stands for is
-        # committed, so the articles read next are at least that new.
-        rows = list(queued.values_list("id", "article_pk")[:BATCH_SIZE])
-        if not rows:
-            return None, after_id
-        indexed, removed, failed = write_current_state(writer, backend, index, {pk for _id, pk in rows})
-    # The index has committed; forget the rows (a crash before this line
-    # only means they are applied once more).
-    done = [row_id for row_id, pk in rows if pk not in failed]
-    for start in range(0, len(done), BATCH_SIZE):
-        IndexOperation.objects.using(using).filter(id__in=done[start : start + BATCH_SIZE]).delete()
-    for pk, error in failed.items():
-        IndexOperation.objects.using(using).filter(
-            id__in=[row_id for row_id, row_pk in rows if row_pk == pk]
-        ).update(attempts=F("attempts") + 1, last_error=error[:2000])
-    step = DrainResult(operations=len(done), indexed=indexed, removed=removed, failed=failed)
-    return step, rows[-1][0]
+    target = queued.aggregate(last=Max("id"))["last"]
+    result = DrainResult()
+    if target is None:
+        return result
+    failed_rows = set()
+
+    def still_needed():
+        return queued.filter(id__lte=target).exclude(id__in=failed_rows).exists()
+
+    with index_lock(lock_wait, still_needed=still_needed) as backend:
+        if backend is None:
+            return result
+        index = get_article_index()
+        started = time.monotonic()
+        while True:
+            if time.monotonic() - started > HOLD_LIMIT and not still_needed():
+                # Its own work is done; the owners of what is left are
+                # waiting for the lock (their commits came after our last
+                # read) and take over. This request must answer in time.
+                return result
+            # Rows first, then the articles: every change a row stands for is
+            # committed, so the articles read next are at least that new.
+            rows = list(queued.exclude(id__in=failed_rows).values_list("id", "article_pk")[:BATCH_SIZE])
+            if not rows:
+                return result
+            with _writer(backend) as writer:
+                indexed, removed, failed = write_current_state(writer, backend, index, {pk for _id, pk in rows})
+            # The index has committed; forget the rows (a crash before this
+            # only means they are applied once more).
+            done = [row_id for row_id, pk in rows if pk not in failed]
+            IndexOperation.objects.using(using).filter(id__in=done).delete()
+            for pk, error in failed.items():
+                ids = [row_id for row_id, row_pk in rows if row_pk == pk]
+                failed_rows.update(ids)
+                IndexOperation.objects.using(using).filter(id__in=ids).update(
+                    attempts=F("attempts") + 1, last_error=error[:2000]
+                )
+            result += DrainResult(operations=len(done), indexed=indexed, removed=removed, failed=failed)
 
 
 def drain_quietly(**kwargs):
@@ -258,10 +346,10 @@ def drain_quietly(**kwargs):
     failure is logged, never raised into the request that made the change."""
     try:
         result = drain(**kwargs)
-    except LockError:
+    except LockError as error:
         logger.warning(
-            "the search index stayed locked for %g s; %d change(s) stay queued for the next writer",
-            kwargs.get("lock_wait") or LOCK_WAIT,
+            "%s; %d change(s) stay queued for the next writer",
+            error,
             _safe_pending_count(),
         )
         return None
@@ -287,6 +375,7 @@ __all__ = [
     "drain_quietly",
     "enqueue",
     "failing_operations",
+    "index_lock",
     "locked_writer",
     "pending_count",
     "write_current_state",
