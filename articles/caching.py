@@ -1,0 +1,106 @@
+"""Caches that empty themselves when the archive changes, in every process.
+
+Every change to an article, to its topics or to a source or topic it shows
+ends in a commit of the search index (articles.signals queue the articles,
+articles.search.queue writes them after the database commit), whichever
+process made it. The index's generation number is therefore a version of
+the whole archive that each gunicorn worker can read on its own (one
+directory listing, tens of microseconds). Entries are keyed by it, so a
+change makes every worker's old entries unreachable at once, with no message
+between processes: Django's default cache here is each process's memory.
+
+The index commits after the database does, so an entry computed in between
+is filed under the old version and is never served once the new one shows.
+"""
+import functools
+import logging
+
+from django.core.cache import cache
+from django.http import HttpResponse
+
+logger = logging.getLogger(__name__)
+
+# Entries of an old version are never read again; they leave the cache when
+# it is full (LocMemCache culls) or after this long.
+TIMEOUT = 3600
+_MISSING = object()
+
+
+def archive_version():
+    """The search index's generation, or None when the index cannot be read
+    (then nothing is cached: better slow than stale)."""
+    from articles.search.indexing import get_backend
+
+    try:
+        backend = get_backend()
+        if not backend.setup_complete:
+            backend.setup()
+        return backend.index.latest_generation()
+    except Exception:  # a missing or damaged index: the pages say so themselves
+        logger.debug("no archive version: the search index cannot be read", exc_info=True)
+        return None
+
+
+def cached(key, compute, version=_MISSING, timeout=TIMEOUT):
+    """compute(), remembered under `key` until the archive changes."""
+    if version is _MISSING:
+        version = archive_version()
+    if version is None:
+        return compute()
+    full_key = f"newsroom:{version}:{key}"
+    value = cache.get(full_key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(full_key, value, timeout)
+    return value
+
+
+def _cacheable_request(request):
+    from django.conf import settings
+
+    # Pages are the same for every reader; a signed-in editor gets them
+    # fresh anyway, in case a template ever shows something of theirs.
+    return request.method in ("GET", "HEAD") and settings.SESSION_COOKIE_NAME not in request.COOKIES
+
+
+def _cacheable_response(response):
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    vary = {name.strip().lower() for name in response.get("Vary", "").split(",") if name.strip()}
+    # A page that varies on the cookie (the session was read) is someone's own.
+    return vary <= {"accept-language", "accept-encoding"}
+
+
+def cache_page_until_change(view):
+    """Serve a public page from the cache until the archive changes.
+
+    The key is the full path with its query string and the language, so
+    every page of a listing is an entry of its own. Only anonymous GET and
+    HEAD requests are served from or stored in the cache, and only plain 200
+    answers that set no cookie are stored.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _cacheable_request(request):
+            return view(request, *args, **kwargs)
+        version = archive_version()
+        if version is None:
+            return view(request, *args, **kwargs)
+        language = getattr(request, "LANGUAGE_CODE", "")
+        key = f"newsroom:{version}:page:{language}:{request.get_full_path()}"
+        stored = cache.get(key)
+        if stored is not None:
+            content, content_type, vary = stored
+            response = HttpResponse(content, content_type=content_type)
+            if vary:
+                response["Vary"] = vary
+            return response
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render) and not response.is_rendered:
+            response.render()
+        if _cacheable_response(response):
+            cache.set(key, (response.content, response["Content-Type"], response.get("Vary")), TIMEOUT)
+        return response
+
+    return wrapper

@@ -1,0 +1,119 @@
+"""End to end through gunicorn: p50, p95 and requests per second under wrk, 1 and 8 connections.
+
+    python bench/bench_http.py                    # the 100,000-article data set
+    python bench/bench_http.py --size real --duration 30
+
+Serves the data set with gunicorn exactly as the README does (gunicorn.conf.py,
+production settings, its default worker count: 2 x CPUs + 1, here 5; see
+bench/served.py) and loads it with Debian's wrk on 127.0.0.1, through
+bench/wrk_paths.lua, which cycles through a list of paths:
+
+- /healthz:     the floor (Django and gunicorn doing no work): the baseline;
+- /search/?q=   the query mix (bench/queries.txt or the relevance set);
+- permalinks    1,000 articles spread over the archive (each page also
+                finds its related stories);
+- /             the home page.
+
+Each target gets a 5 s warm-up, then --duration seconds with 1 connection
+and with 8. Latency percentiles are wrk's own (from every request).
+"""
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common, served  # noqa: E402
+
+LUA = common.REPO / "bench" / "wrk_paths.lua"
+
+
+def wrk(base_url, paths_file, connections, duration):
+    threads = min(connections, 2)
+    done = common.run(
+        ["wrk", "-t", threads, "-c", connections, "-d", f"{duration}s", "--timeout", "10s",
+         "-s", LUA, base_url, "--", paths_file],
+        env=None,
+    )
+    line = [row for row in done.stdout.splitlines() if row.startswith("{")][-1]
+    result = json.loads(line)
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["errors"] = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    return result
+
+
+def check_static(app):
+    """whitenoise: compressed, far-future cached static files."""
+    manifest = json.loads((app.var_dir / "staticfiles" / "staticfiles.json").read_text())
+    name = next((hashed for original, hashed in manifest["paths"].items() if original.endswith(".css")), None)
+    if not name:
+        return "no CSS file in the manifest"
+    answer = app.get(f"/static/{name}", headers={"Accept-Encoding": "gzip, br"})
+    return (
+        f"/static/{name}: {answer.status}, Content-Encoding: {answer.headers.get('Content-Encoding')}, "
+        f"Cache-Control: {answer.headers.get('Cache-Control')}, {len(answer.body)} bytes sent"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="100000", help='articles of the large corpus, or "real"')
+    parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
+    parser.add_argument("--connections", default="1,8")
+    parser.add_argument("--targets", default="healthz,search,permalink,home")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+
+    common.print_header("End to end through gunicorn (wrk)")
+    ds = common.dataset(args.size)
+    articles = common.ensure_indexes(ds, stock=False)
+    _source, queries = common.load_queries()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-http-"))
+    lists = {
+        "healthz": ["/healthz"],
+        "search": served.search_paths(queries),
+        "permalink": [served.quote_path(p) for p in served.permalink_paths(ds)],
+        "home": ["/"],
+    }
+    app = served.start(ds, workers=args.workers)
+    try:
+        workers = app.env.get("WEB_CONCURRENCY") or "gunicorn.conf.py default"
+        print(f"data set: {ds.name}, {articles:,} articles; gunicorn at {app.base_url}, workers: {workers}")
+        print(f"static: {check_static(app)}\n", flush=True)
+        rows = []
+        floor = {}
+        for target in args.targets.split(","):
+            paths_file = scratch / f"{target}.txt"
+            paths_file.write_text("\n".join(lists[target]) + "\n")
+            wrk(app.base_url, paths_file, 2, 5)  # warm-up
+            for connections in [int(c) for c in args.connections.split(",")]:
+                result = wrk(app.base_url, paths_file, connections, args.duration)
+                if target == "healthz":
+                    floor[connections] = result
+                base = floor.get(connections)
+                rows.append([
+                    target, len(lists[target]), connections, result["p50_us"] / 1000, result["p95_us"] / 1000,
+                    result["p99_us"] / 1000, result["rps"], result["requests"], result["errors"],
+                    f"{result['p50_us'] / base['p50_us']:.1f}x" if base else "",
+                    f"{common.loadavg():.1f}",
+                ])
+                print(
+                    f"{target} c={connections}: p50 {result['p50_us'] / 1000:.1f} ms, p95 {result['p95_us'] / 1000:.1f} ms, "
+                    f"{result['rps']:.0f} req/s, {result['errors']} errors",
+                    flush=True,
+                )
+        print()
+        print(common.table(rows, ["target", "paths", "conns", "p50 ms", "p95 ms", "p99 ms", "req/s", "requests",
+                                  "errors", "p50 vs floor", "load"]))
+    finally:
+        app.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

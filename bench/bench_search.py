@@ -1,0 +1,104 @@
+"""Search latency in the backend: p50/p95 over the fixed query mix, cold and warm, ours against stock haystack.
+
+    python bench/bench_search.py                       # the 100,000-article data set
+    python bench/bench_search.py --size real           # the real corpus (39,933 articles)
+    python bench/bench_search.py --passes 4 --drop-caches
+
+Each engine runs in a fresh process (bench/search_worker.py) over the whole
+mix (bench/relevance/queries.tsv when it has at least 200 queries, else
+bench/queries.txt). "cold" is the first pass of that process: the index has
+just been opened and no query has run (with --drop-caches, the kernel's page
+cache is dropped before, when this machine allows it). "warm" is every
+later pass. The engines:
+
+- ours: search_articles(), the one entry point of the page and the API
+  (search + facet counts + the page's rows + snippets);
+- ours-reopen: the same with a new Whoosh searcher per query;
+- stock: haystack's SearchQuerySet().auto_query(q)[:20] on haystack's stock
+  Whoosh index of the same articles (no rows, no snippets, no facets).
+
+The ratio is stock's figure over ours: how many times faster we are.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+
+ENGINES = ("ours", "ours-reopen", "stock")
+
+
+def drop_page_cache():
+    try:
+        subprocess.run(["sync"], check=False)
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="100000", help='articles of the large corpus, or "real"')
+    parser.add_argument("--passes", type=int, default=4, help="passes over the mix (the first is cold)")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--drop-caches", action="store_true", help="drop the OS page cache before each cold pass")
+    args = parser.parse_args()
+
+    common.print_header("Backend search latency")
+    ds = common.dataset(args.size)
+    engines = [name.strip() for name in args.engines.split(",")]
+    articles = common.ensure_indexes(ds, stock="stock" in engines)
+    source, queries = common.load_queries()
+    print(f"data set: {ds.name}, {articles:,} articles; {len(queries)} queries from {source.relative_to(common.REPO)}")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+        json.dump(queries, handle, ensure_ascii=False)
+        queries_file = handle.name
+
+    results = {}
+    for name in engines:
+        dropped = drop_page_cache() if args.drop_caches else False
+        done = common.run(
+            [common.PYTHON, str(common.REPO / "bench" / "search_worker.py"), name, queries_file, args.passes],
+            env=ds.env(),
+        )
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        cold = common.summary_ms(result["passes"][0])
+        warm = common.summary_ms([t for p in result["passes"][1:] for t in p])
+        results[name] = (cold, warm, result)
+        print(
+            f"{name}: first query {result['first_query_ms']:.0f} ms; cold p50 {cold['p50']:.1f} p95 {cold['p95']:.1f} ms; "
+            f"warm p50 {warm['p50']:.1f} p95 {warm['p95']:.1f} ms"
+            + ("  (page cache dropped)" if dropped else ""),
+            flush=True,
+        )
+
+    print()
+    rows = []
+    base = results.get("stock")
+    for name, (cold, warm, result) in results.items():
+        row = [name, result["first_query_ms"], cold["p50"], cold["p95"], warm["p50"], warm["p95"], warm["mean"]]
+        if base:
+            row += [
+                f"{common.ratio(base[1]['p50'], warm['p50']):.1f}x",
+                f"{common.ratio(base[1]['p95'], warm['p95']):.1f}x",
+                f"{common.ratio(base[0]['p95'], cold['p95']):.1f}x",
+            ]
+        rows.append(row)
+    headers = ["engine", "first query ms", "cold p50 ms", "cold p95 ms", "warm p50 ms", "warm p95 ms", "warm mean ms"]
+    if base:
+        headers += ["warm p50 vs stock", "warm p95 vs stock", "cold p95 vs stock"]
+    print(common.table(rows, headers))
+    zero = sum(1 for h in results[engines[0]][2]["hits"] if not h)
+    print(f"\n{engines[0]}: {zero} of {len(queries)} queries found nothing; "
+          f"median hits {sorted(results[engines[0]][2]['hits'])[len(queries) // 2]}")
+    Path(queries_file).unlink()
+
+
+if __name__ == "__main__":
+    main()

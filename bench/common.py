@@ -1,0 +1,419 @@
+"""What every benchmark shares: data sets, child processes, statistics, the machine.
+
+Benchmarks never touch the repository's var/: each data set lives in its own
+var dir under the scratch folder (NEWSROOM_BENCH_DIR, default
+/tmp/newsroom-bench), with its SQLite database and both search indexes:
+
+    <scratch>/large-100000.jsonl       scripts/make_large_corpus.py's output
+    <scratch>/var-large-100000/        first 100,000 lines of it, loaded
+    <scratch>/var-real/                the real ANT corpus (39,933), loaded
+
+Django runs in child processes (the build, the searches, gunicorn), never in
+the process that prints, so a "cold" figure is a really fresh process and
+peak memory is the child's own.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SCRATCH = Path(os.environ.get("NEWSROOM_BENCH_DIR", "/tmp/newsroom-bench"))
+REAL_CORPUS = REPO.parent / "shared" / "corpus" / "ant-corpus-articles.jsonl.gz"
+LARGE_COUNT = 100_000
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV")
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+# ---------------------------------------------------------------------------
+# Statistics
+
+
+def percentile(values, p):
+    """Linear-interpolated percentile (p in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * p / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary_ms(seconds):
+    """p50, p95, mean and max of durations given in seconds, in milliseconds."""
+    ms = [s * 1000.0 for s in seconds]
+    return {
+        "n": len(ms),
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "mean": statistics.fmean(ms),
+        "max": max(ms),
+    }
+
+
+def ratio(baseline, ours):
+    """How many times faster (smaller is better for both)."""
+    return baseline / ours if ours else float("inf")
+
+
+def table(rows, headers):
+    """A plain text table, columns aligned, numbers right-aligned."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row, raw in zip(cells, rows):
+        lines.append(
+            "  ".join(
+                c.rjust(w) if isinstance(v, (int, float)) else c.ljust(w) for c, v, w in zip(row, raw, widths)
+            )
+        )
+    return "\n".join(lines)
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------
+# The machine
+
+
+def machine():
+    """nproc, CPU model, RAM and the versions that matter, for the README."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), {ram} RAM, Python {platform.python_version()}, {platform.system()}"
+
+
+def loadavg():
+    """The 1-minute load average: above the number of CPUs, figures are noisy."""
+    return os.getloadavg()[0]
+
+
+def print_header(title):
+    print(f"# {title}")
+    print(f"machine: {machine()}")
+    print(f"command: python {' '.join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])}")
+    print(f"date:    {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    print(f"load:    {loadavg():.2f} (1-min load average at start; other processes on the machine skew figures)")
+    print(flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Data sets
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """A var dir holding `count` articles of `corpus` in SQLite (indexes built on demand)."""
+
+    name: str            # "real" or "large-<count>"
+    corpus: Path         # JSON Lines (.gz) file the articles come from
+    count: int | None    # first `count` records, or all
+
+    @property
+    def var_dir(self):
+        return SCRATCH / f"var-{self.name}"
+
+    @property
+    def our_index(self):
+        return self.var_dir / "whoosh_index"
+
+    @property
+    def stock_index(self):
+        return self.var_dir / "whoosh_stock"
+
+    def env(self, settings="bench.settings", **extra):
+        """The environment of a process that works on this data set."""
+        env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        env.update(
+            DJANGO_SETTINGS_MODULE=settings,
+            NEWSROOM_VAR_DIR=str(self.var_dir),
+            SECRET_KEY=_secret_key(self.var_dir),
+            DEBUG="0",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            PYTHONPATH=str(REPO),
+            PYTHONUNBUFFERED="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            LOG_LEVEL="WARNING",
+        )
+        env.update({key: str(value) for key, value in extra.items()})
+        return env
+
+
+def _secret_key(var_dir):
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key_file = var_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(40))
+    return key_file.read_text().strip()
+
+
+def real_dataset():
+    return DataSet("real", REAL_CORPUS, None)
+
+
+def large_dataset(count):
+    return DataSet(f"large-{count}", large_corpus_path(), count)
+
+
+def large_corpus_path(count=LARGE_COUNT):
+    """scripts/make_large_corpus.py's output, made on first use."""
+    path = SCRATCH / f"large-{count}.jsonl"
+    if not path.exists():
+        print(f"making the {count:,}-article corpus at {path} ...", flush=True)
+        run([PYTHON, str(REPO / "scripts" / "make_large_corpus.py"), "--count", count, "--out", path], env=None)
+    return path
+
+
+def dataset(spec):
+    """"real", or a number of articles of the large corpus."""
+    return real_dataset() if spec == "real" else large_dataset(int(spec))
+
+
+def ensure_loaded(ds, quiet=False):
+    """Migrate the data set's database and bulk-load its articles once."""
+    marker = ds.var_dir / "loaded.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    ds.var_dir.mkdir(parents=True, exist_ok=True)
+    if not quiet:
+        print(f"loading {ds.name} into {ds.var_dir} ...", flush=True)
+    manage(ds, "migrate", "--noinput", "--verbosity", "0")
+    command = [PYTHON, str(REPO / "bench" / "load_articles.py"), str(ds.corpus)]
+    if ds.count:
+        command += ["--limit", str(ds.count)]
+    done = run(command, env=ds.env())
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def ensure_static(ds):
+    """collectstatic once, for the served benchmarks (production settings)."""
+    marker = ds.var_dir / "staticfiles" / "staticfiles.json"
+    if not marker.exists():
+        manage(ds, "collectstatic", "--noinput", "--verbosity", "0", settings="newsroom.settings")
+
+
+def index_doc_count(ds, using="default"):
+    """Documents in an index of the data set (-1 when there is none)."""
+    code = (
+        "import os\n"
+        "from haystack import connections\n"
+        "from whoosh import index\n"
+        f"path = connections[{using!r}].get_backend().path\n"
+        "print(index.open_dir(path).doc_count() if index.exists_in(path) else -1)\n"
+    )
+    return int(manage(ds, "shell", "--no-imports", "-c", code).stdout.strip() or -1)
+
+
+def our_build_command():
+    """How the project builds its index: build_index when it exists, else haystack's."""
+    if (REPO / "articles" / "management" / "commands" / "build_index.py").exists():
+        return ["build_index"]
+    return ["rebuild_index", "--noinput", "--verbosity", "0", "--using", "default"]
+
+
+STOCK_BUILD_COMMAND = ["rebuild_index", "--noinput", "--verbosity", "0", "--using", "stock"]
+
+
+def ensure_indexes(ds, stock=True):
+    """Both indexes of the data set, built (unmeasured) when missing or partial."""
+    articles = ensure_loaded(ds)["articles"]
+    if index_doc_count(ds) != articles:
+        print(f"building our index for {ds.name} ...", flush=True)
+        manage(ds, *our_build_command())
+    if stock and index_doc_count(ds, "stock") != articles:
+        print(f"building the stock haystack index for {ds.name} (slow) ...", flush=True)
+        manage(ds, *STOCK_BUILD_COMMAND)
+    return articles
+
+
+# ---------------------------------------------------------------------------
+# Child processes
+
+
+def run(command, env, check=True, timeout=None, input=None):
+    done = subprocess.run(
+        [str(part) for part in command],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+    )
+    if check and done.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(map(str, command))} exited {done.returncode}\n"
+            f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
+        )
+    return done
+
+
+def manage(ds, *args, settings="bench.settings", **kwargs):
+    return run([PYTHON, str(REPO / "manage.py"), *args], env=ds.env(settings), **kwargs)
+
+
+@dataclass
+class Measured:
+    wall: float           # seconds
+    peak_rss_mb: float    # the process's own peak (getrusage of the child)
+    peak_tree_mb: float   # the sum over it and its descendants, sampled every 100 ms
+    stdout: str
+    stderr: str
+
+
+def measure(command, env):
+    """Run `command`, returning its wall time and peak memory (own and whole tree)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(part) for part in command],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _group_rss_kb(process.pid))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output = {}
+    readers = [
+        threading.Thread(target=lambda name=name, stream=stream: output.__setitem__(name, stream.read()))
+        for name, stream in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    done.set()
+    for reader in readers:
+        reader.join()
+    sampler.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(map(str, command))} exited {process.returncode}\n{output.get('err', '')[-3000:]}"
+        )
+    return Measured(wall, usage.ru_maxrss / 1024.0, peak[0] / 1024.0, output["out"], output["err"])
+
+
+def _group_rss_kb(pid):
+    """Resident memory of a process and all its descendants, in kB."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+            for task in os.scandir(f"/proc/{current}/task"):
+                todo.extend(int(child) for child in Path(task.path, "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def stop_group(process, timeout=10.0):
+    """TERM then KILL a child started with start_new_session=True."""
+    if process.poll() is not None:
+        return
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            process.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def read_jsonl(path, limit=None):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            if limit is not None and number >= limit:
+                return
+            if line.strip():
+                yield json.loads(line)
+
+
+# ---------------------------------------------------------------------------
+# Queries
+
+RELEVANCE_QUERIES = REPO / "bench" / "relevance" / "queries.tsv"
+OUR_QUERIES = REPO / "bench" / "queries.txt"
+
+
+def load_queries(minimum=200):
+    """The fixed query mix: the relevance set's queries when there are enough
+    of them, else bench/queries.txt (bench/make_queries.py). Returns
+    (path, [query text])."""
+    if RELEVANCE_QUERIES.exists():
+        queries = _tsv_queries(RELEVANCE_QUERIES)
+        if len(queries) >= minimum:
+            return RELEVANCE_QUERIES, queries
+    queries = [
+        line.split("\t", 1)[1].strip()
+        for line in OUR_QUERIES.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#") and "\t" in line
+    ]
+    return OUR_QUERIES, queries
+
+
+def _tsv_queries(path):
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    if not lines:
+        return []
+    header = [name.strip().lower() for name in lines[0].split("\t")]
+    column = next((header.index(name) for name in ("query", "q", "text") if name in header), None)
+    rows = lines[1:] if column is not None else lines
+    column = column if column is not None else min(1, len(header) - 1)
+    return [row.split("\t")[column].strip() for row in rows if len(row.split("\t")) > column]

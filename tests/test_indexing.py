@@ -1,0 +1,231 @@
+"""The speed work's caches must never show a reader an archive older than the
+database: facet counts and labels, related stories and cached pages all
+follow a change as soon as the index has it. (How fast is measured in bench/.)
+"""
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from articles import caching
+from articles.models import Article, Source, Topic
+from articles.search import facet_counts, indexing
+from articles.search.service import SearchRequest, related_articles, search_articles
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def archive(search_index, make_article, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        articles = [
+            make_article(
+                title=f"أسعار النفط ترتفع في الأسواق {n}",
+                body=f"ارتفعت أسعار النفط في الأسواق العالمية اليوم، وقال محللون إن الطلب يزداد. رقم {n}",
+                source="سكاي نيوز عربية" if n % 2 else "بي بي سي عربي",
+                topics=["اقتصاد"] if n < 3 else ["دولية"],
+                published=datetime.date(2018 - n % 2, 3, 1 + n),
+            )
+            for n in range(5)
+        ]
+        articles.append(
+            make_article(
+                title="المنتخب يفوز بالمباراة",
+                body="فاز المنتخب الوطني في المباراة النهائية للبطولة.",
+                source="فرانس 24",
+                topics=["رياضة"],
+            )
+        )
+    return articles
+
+
+def counts(page, name):
+    return {facet.value: facet.count for facet in page.facets[name]}
+
+
+def test_facet_counts_follow_an_edit_and_a_deletion(archive, django_capture_on_commit_callbacks):
+    before = search_articles(SearchRequest(q="النفط"))
+    assert before.total == 5
+    assert counts(before, "topic") == {"اقتصاد": 3, "دولية": 2}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        archive[0].topics.set([Topic.objects.get(name="دولية")])
+        archive[1].delete()
+
+    after = search_articles(SearchRequest(q="النفط"))
+    assert after.total == 4
+    assert counts(after, "topic") == {"اقتصاد": 1, "دولية": 3}
+    assert sum(counts(after, "source").values()) == 4
+
+
+def test_a_filter_that_matches_nothing_finds_nothing(archive, django_capture_on_commit_callbacks):
+    sport = Topic.objects.get(name="رياضة")
+    assert search_articles(SearchRequest(q="النفط", topic=sport.slug)).total == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        sport.articles.clear()
+    # The topic now has no article at all.
+    page = search_articles(SearchRequest(topic=sport.slug))
+    assert page.total == 0
+    assert page.hits == []
+
+
+def test_filtered_counts_are_counts_within_the_filter(archive):
+    economy = Topic.objects.get(name="اقتصاد")
+    page = search_articles(SearchRequest(q="النفط", topic=economy.slug))
+    assert page.total == 3
+    assert sum(counts(page, "source").values()) == 3
+    assert counts(page, "topic") == {"اقتصاد": 3}
+    assert {hit.article.pk for hit in page.hits} == {a.pk for a in archive[:3]}
+
+
+def test_newest_first_counts_the_same_as_relevance(archive):
+    relevance = search_articles(SearchRequest(q="النفط"))
+    newest = search_articles(SearchRequest(q="النفط", sort="newest"))
+    assert newest.total == relevance.total
+    assert newest.facets == relevance.facets
+    dates = [hit.article.published for hit in newest.hits]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_facet_labels_follow_a_source_rename(archive, django_capture_on_commit_callbacks):
+    page = search_articles(SearchRequest(q="النفط"))
+    labels = {facet.value: facet.label for facet in page.facets["source"]}
+    slug = Source.objects.get(name="فرانس 24").slug
+    sky = Source.objects.get(name="سكاي نيوز عربية")
+    assert labels[sky.slug] == "سكاي نيوز عربية"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sky.name = "سكاي نيوز"
+        sky.save()
+
+    page = search_articles(SearchRequest(q="النفط"))
+    labels = {facet.value: facet.label for facet in page.facets["source"]}
+    assert labels[sky.slug] == "سكاي نيوز"
+    assert slug not in labels  # not among the hits
+
+
+def test_related_stories_follow_a_deletion(archive, django_capture_on_commit_callbacks):
+    related = related_articles(archive[0])
+    assert archive[2] in related
+    assert archive[5] not in related
+
+    with django_capture_on_commit_callbacks(execute=True):
+        archive[2].delete()
+
+    assert archive[2].pk not in {a.pk for a in related_articles(Article.objects.get(pk=archive[0].pk))}
+
+
+def test_facet_bitmaps_are_made_once_per_index_version(archive, django_capture_on_commit_callbacks):
+    searcher = indexing.get_backend().searcher()
+    first = facet_counts.facet_index(searcher, ("source", "topics"))
+    assert facet_counts.facet_index(indexing.get_backend().searcher(), ("source", "topics")) is first
+
+    with django_capture_on_commit_callbacks(execute=True):
+        archive[5].delete()
+
+    fresh = facet_counts.facet_index(indexing.get_backend().searcher(), ("source", "topics"))
+    assert fresh is not first
+    assert sum(bits.bit_count() for bits in fresh.values["source"].values()) == 5
+
+
+# ---------------------------------------------------------------------------
+# caching.cached and caching.cache_page_until_change
+
+
+def test_cached_value_is_computed_again_after_a_change(archive, django_capture_on_commit_callbacks):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return Article.objects.count()
+
+    assert caching.cached("articles", compute) == 6
+    assert caching.cached("articles", compute) == 6
+    assert len(calls) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        archive[0].delete()
+
+    assert caching.cached("articles", compute) == 5
+    assert len(calls) == 2
+
+
+def test_nothing_is_cached_when_the_index_cannot_be_read(db, monkeypatch):
+    def broken(using="default"):
+        raise OSError("the index folder is gone")
+
+    monkeypatch.setattr(indexing, "get_backend", broken)
+    assert caching.archive_version() is None
+    calls = []
+    for _ in range(2):
+        caching.cached("x", lambda: calls.append(1))
+    assert len(calls) == 2
+
+
+def page_view():
+    calls = []
+
+    @caching.cache_page_until_change
+    def view(request):
+        calls.append(request.get_full_path())
+        return HttpResponse(f"<p>{Article.objects.count()} articles</p>")
+
+    return view, calls
+
+
+def test_a_page_is_served_from_the_cache_until_the_archive_changes(archive, django_capture_on_commit_callbacks):
+    view, calls = page_view()
+    factory = RequestFactory()
+
+    assert view(factory.get("/")).content == b"<p>6 articles</p>"
+    assert view(factory.get("/")).content == b"<p>6 articles</p>"
+    assert len(calls) == 1
+    # Another page of the listing is another entry.
+    view(factory.get("/?page=2"))
+    assert len(calls) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        archive[0].delete()
+
+    assert view(factory.get("/")).content == b"<p>5 articles</p>"
+    assert len(calls) == 3
+
+
+def test_signed_in_readers_and_cookie_setting_pages_bypass_the_cache(archive, settings):
+    view, calls = page_view()
+    factory = RequestFactory()
+    signed_in = factory.get("/")
+    signed_in.COOKIES[settings.SESSION_COOKIE_NAME] = "abc"
+    view(signed_in)
+    view(signed_in)
+    assert len(calls) == 2
+    assert factory.post("/") and len(calls) == 2
+
+    @caching.cache_page_until_change
+    def sets_cookie(request):
+        calls.append("cookie")
+        response = HttpResponse("hello")
+        response.set_cookie("seen", "1")
+        return response
+
+    sets_cookie(factory.get("/c"))
+    sets_cookie(factory.get("/c"))
+    assert calls.count("cookie") == 2
+
+    @caching.cache_page_until_change
+    def missing(request):
+        calls.append("404")
+        return HttpResponse("gone", status=404)
+
+    missing(factory.get("/m"))
+    missing(factory.get("/m"))
+    assert calls.count("404") == 2
