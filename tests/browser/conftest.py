@@ -34,6 +34,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -290,7 +291,7 @@ class AxeResult:
 
     def summary(self):
         counts = ", ".join(f"{impact} {count}" for impact, count in self.by_impact().items())
-        text = f"{self.name} {self.url}: {len(self.violations)} rule(s) violated ({counts}); " \
+        text = f"{self.name} {unquote(self.url)}: {len(self.violations)} rule(s) violated ({counts}); " \
                f"{self.passes} rules passed, {self.incomplete} need review"
         return text + ("\n" + self.describe() if self.violations else "")
 
