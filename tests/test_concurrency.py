@@ -194,13 +194,19 @@ print('shell done')
 """
 
 VERIFY = """
-import json
+import json, time
 from articles.models import Article
 from articles.search import consistency, queue
 from articles.search.indexing import get_backend
 from whoosh.query import And, Term
 
 markers = json.loads({markers!r})
+# The workers write the index in a thread after answering: give them the
+# time a reader would (the queue must empty by itself, or rows were stranded).
+waited = 0.0
+while queue.pending_count() and waited < 120:
+    time.sleep(0.5)
+    waited += 0.5
 backend = get_backend()
 if not backend.setup_complete:
     backend.setup()
@@ -224,6 +230,7 @@ print(json.dumps({{
     "documents": differences.documents,
     "differences": differences.total,
     "pending": queue.pending_count(),
+    "waited": waited,
     "mismatches": mismatches,
 }}))
 """

@@ -236,3 +236,19 @@ def test_queryset_deletes_reach_the_index(search_index, make_article, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         Article.objects.filter(pk__in=[a.pk for a in articles[:3]]).delete()
     assert set(documents()) == {articles[3].pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_gunicorn_the_drain_runs_after_the_answer_in_a_thread(search_index, settings, monkeypatch):
+    from tests.factories import make_article
+
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/27.0.1")
+    assert queue.drains_in_background()
+    settings.NEWSROOM_INDEX_DRAIN = "inline"
+    assert not queue.drains_in_background()
+    settings.NEWSROOM_INDEX_DRAIN = "auto"
+
+    article = make_article(title="خبر يكتب في الخلفية")
+    queue._background.wait_idle(timeout=60)
+    assert IndexOperation.objects.count() == 0
+    assert set(documents()) == {article.pk}

@@ -17,9 +17,8 @@ from whoosh import fields as whoosh_fields
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
 from whoosh.util.filelock import try_for
-from whoosh.writing import CLEAR
 
-from articles.search import queue
+from articles.search import indexing, queue
 from articles.search.indexing import get_article_index, get_backend, identifier
 
 logger = logging.getLogger(__name__)
@@ -165,13 +164,7 @@ def index_problem():
             return f"the index cannot be opened ({type(error).__name__}: {error})"
     try:
         ix = storage.open_index(INDEX_NAME)
-        stored_schema = ix.schema
-        expected = backend.schema
-        if sorted(stored_schema.names()) != sorted(expected.names()) or any(
-            type(stored_schema[name]) is not type(expected[name])
-            or stored_schema[name].stored != expected[name].stored
-            for name in expected.names()
-        ):
+        if not _same_fields(ix.schema, backend.schema):
             return "the index was built with other fields than the code declares"
         with ix.searcher() as searcher:
             for _stored in searcher.all_stored_fields():
@@ -183,17 +176,23 @@ def index_problem():
     return None
 
 
-def rebuild(lock_wait=REBUILD_LOCK_WAIT, progress=None):
+def _same_fields(stored, declared):
+    return sorted(stored.names()) == sorted(declared.names()) and all(
+        type(stored[name]) is type(declared[name]) and stored[name].stored == declared[name].stored
+        for name in declared.names()
+    )
+
+
+def rebuild(lock_wait=REBUILD_LOCK_WAIT, procs=None):
     """Write the whole index again from the database; returns the count.
 
-    Holds Whoosh's write lock throughout, so no drain writes in between, and
-    replaces the old segments in one commit (CLEAR), so searches in other
-    processes see the old index until the new one is complete. A folder that
-    cannot be opened is emptied first (under the same lock) and restarted at
-    a generation above the old one, so every worker's open searcher notices.
+    Like indexing.rebuild (whose writer it uses: the lock held throughout,
+    the old segments replaced in one commit), but it also takes an index
+    that cannot be opened at all: the folder is emptied under the same lock
+    and restarted at a generation above the old one, so that every worker's
+    open searcher notices the change.
     """
     backend = get_backend()
-    index = get_article_index()
     path = index_path()
     path.mkdir(parents=True, exist_ok=True)
     storage = FileStorage(str(path))
@@ -205,33 +204,24 @@ def rebuild(lock_wait=REBUILD_LOCK_WAIT, progress=None):
             backend.content_field_name, backend.schema = backend.build_schema(
                 _unified_index().all_searchfields()
             )
+            backend.storage = storage
     lock = storage.lock(LOCK_NAME)
     if not try_for(lock.acquire, timeout=lock_wait, delay=0.1):
         raise LockError(f"the search index at {path} stayed locked for {lock_wait:.0f} s")
     try:
         try:
+            if not _same_fields(storage.open_index(INDEX_NAME).schema, backend.schema):
+                raise ValueError("the index was built with other fields")
             ix = storage.open_index(INDEX_NAME, schema=backend.schema)
             ix.searcher().close()
         except Exception as error:
             logger.warning("starting the search index afresh: %s", error)
             ix = _start_afresh(storage, backend.schema)
-        writer = ix.writer(_lk=False, limitmb=256)
-        total = 0
-        try:
-            for article in index.index_queryset().iterator(chunk_size=queue.BATCH_SIZE):
-                document = backend.prepare_document(index, article)
-                if document is not None:
-                    writer.add_document(**document)
-                total += 1
-                if progress and total % 1000 == 0:
-                    progress(total)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(mergetype=CLEAR)
+        total = indexing.write_all(ix, procs=procs)
     finally:
         lock.release()
     backend.index = storage.open_index(INDEX_NAME, schema=backend.schema)
+    backend.setup_complete = True
     forget = getattr(backend, "_forget_searcher", None)
     if forget:
         forget()

@@ -10,10 +10,13 @@ for good. So:
 1. Every change leaves a row (articles.models.IndexOperation) in the same
    database transaction as the change (articles.signals calls `enqueue`):
    committed together, rolled back together.
-2. After the commit, the process drains the queue. It takes Whoosh's write
+2. After the commit, the process drains the queue (in a gunicorn worker, in
+   a thread after the answer; elsewhere at once). It takes Whoosh's write
    lock first, and only then reads the pending rows and the articles' current
    rows, so documents are always written from a state at least as new as
-   every change they stand for, one writer at a time.
+   every change they stand for, one writer at a time. The holder of the lock
+   drains until the queue is empty, others' rows included, so a drain that
+   gives up waiting strands nothing.
 3. Rows are deleted only after the index has committed. A crash, a timeout
    or a full disk anywhere before that leaves them for the next drain (the
    next save, `manage.py process_index_queue`, `manage.py ensure_index`);
@@ -21,12 +24,14 @@ for good. So:
    applied wrongly twice.
 """
 import logging
+import os
 import random
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import F
 from haystack.constants import ID
@@ -41,6 +46,8 @@ BATCH_SIZE = 500
 # stay well under gunicorn's worker timeout (30 s): a request that waits
 # longer is killed, while a drain that gives up only leaves its rows queued.
 LOCK_WAIT = 10.0
+# The same for the background drain thread, which no request waits for.
+BACKGROUND_LOCK_WAIT = 60.0
 # How often a waiting writer tries the lock again (seconds, with jitter).
 LOCK_POLL = 0.03
 # A drain that has applied its own rows stops draining others' after this
@@ -103,7 +110,72 @@ def _drain_after_commit():
     if getattr(_local, "deferred", 0) or not getattr(_local, "pending", False):
         return
     _local.pending = False
-    drain_quietly()
+    if drains_in_background():
+        _background.wake()
+    else:
+        drain_quietly()
+
+
+def drains_in_background():
+    """Whether a commit's drain runs in a thread of its own, after the answer.
+
+    Under gunicorn ("auto", the default, or NEWSROOM_INDEX_DRAIN=background)
+    the request that saved an article answers at once and a thread of the
+    worker writes the index: an editor's save never waits for, nor fails
+    with, a slow or locked index (a worker overrunning gunicorn's timeout is
+    killed, request and all). Elsewhere (management commands, the shell,
+    tests) the drain runs inline, so the index is written when save returns.
+    """
+    mode = getattr(settings, "NEWSROOM_INDEX_DRAIN", "auto")
+    if mode == "auto":
+        return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
+    return mode == "background"
+
+
+class BackgroundDrainer:
+    """One thread per process that drains whenever a commit wakes it, and
+    ends after IDLE_SECONDS without work (it is not a daemon: a process that
+    exits waits for the drain in progress)."""
+
+    IDLE_SECONDS = 1.0
+
+    def __init__(self):
+        self._wanted = threading.Event()
+        self._guard = threading.Lock()
+        self._thread = None
+
+    def wake(self):
+        self._wanted.set()
+        with self._guard:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="search-index-drain")
+                self._thread.start()
+
+    def wait_idle(self, timeout=None):
+        """For tests: wait until the thread has drained and stopped."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self):
+        from django.db import connections
+
+        try:
+            while self._wanted.wait(timeout=self.IDLE_SECONDS):
+                self._wanted.clear()
+                # No request waits on this thread: it may wait for the lock longer.
+                drain_quietly(lock_wait=BACKGROUND_LOCK_WAIT)
+        finally:
+            connections.close_all()
+            with self._guard:
+                self._thread = None
+            # A wake between the last wait and the line above found the old
+            # thread alive and started none: look once more.
+            if self._wanted.is_set():
+                self.wake()
+
+
+_background = BackgroundDrainer()
 
 
 @contextmanager
