@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# The tests that save "home", "search", "article" and "admin", desktop and phone.
+# The tests that save "home", "search" (with its facets), "article" and "admin", desktop and phone.
 TESTS = [
     "tests/browser/test_search_flow.py::test_search_then_refine_by_source",
     "tests/browser/test_search_flow.py::test_open_a_result_then_a_related_story",

@@ -181,8 +181,8 @@ def test_dark_mode_follows_the_system(open_page, app, dated_article):
     assert light["textLuminance"] < light["backgroundLuminance"] - 0.3, colours
 
 
-def test_articles_print_as_text_without_the_site_around_it(desktop, app, dated_article):
-    page = desktop
+def test_articles_print_as_text_without_the_site_around_it(open_page, app, dated_article):
+    page = open_page("desktop")
     page.goto(app.url(dated_article["url"]))
     page.emulate_media(media="print", color_scheme="dark")
     expect(page.locator("h1")).to_be_visible()
@@ -192,6 +192,13 @@ def test_articles_print_as_text_without_the_site_around_it(desktop, app, dated_a
     expect(page.get_by_role("button", name=re.compile("نسخ|رابط"))).to_be_hidden()
     colours = page.evaluate(PAGE_COLOURS)
     assert colours["backgroundLuminance"] > 0.9 and colours["textLuminance"] < 0.1, colours
+    # The paper says where the article lives, in a link a reader can type, and it leads back here.
+    printed = re.findall(r"https?://\S+", page.locator("body").inner_text())
+    assert printed, "the printed page does not give the article's address"
+    assert len(printed[0]) < 60 and "%" not in printed[0], printed[0]
+    reader = open_page("desktop")
+    reader.goto(printed[0])
+    assert reader.url == page.url
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
 

@@ -172,6 +172,10 @@ def test_main_flow_on_a_phone(phone, app):
 
     link, label, count, slug = min(facet_choices(page, "source"), key=lambda choice: choice[2])
     open_facets_if_folded(page, link)
+    fits()
+    link.evaluate("a => a.closest('details').scrollIntoView()")
+    page.mouse.move(0, 0)  # no hover left where the finger was, in the picture
+    save_screenshot(page, "search-facets-phone")
     with page.expect_navigation():
         link.tap()
     assert query_params(page.url)["source"] == slug
