@@ -1,18 +1,23 @@
 """What the search index holds for an article (haystack discovers this module).
 
-Text fields are analysed by the Arabic analyzer (see articles.search.backend);
-source, topics and year are exact values for filters and facet counts.
+Text fields are analysed by the Arabic analyzer (see articles.search.analysis):
+title, lead and the whole text by stems, the whole text again by exact word
+forms and by consonant skeletons. How much each counts is decided at query
+time (articles.search.query.FIELD_WEIGHTS). Source, topics and year are exact
+values for filters and facet counts.
 """
 from haystack import indexes
 
 from articles.models import Article
-from articles.search.fields import ExactField, ExactMultiValueField
+from articles.search.fields import ArabicTextField, ExactField, ExactMultiValueField
 
 
 class ArticleIndex(indexes.SearchIndex, indexes.Indexable):
-    text = indexes.CharField(document=True)
-    title = indexes.CharField(model_attr="title", boost=3.0)
-    lead = indexes.CharField(model_attr="lead", boost=1.5)
+    text = ArabicTextField(document=True)
+    title = ArabicTextField(model_attr="title")
+    lead = ArabicTextField(model_attr="lead")
+    exact = ArabicTextField(form="exact")
+    skeleton = ArabicTextField(form="skeleton")
     source = ExactField(null=True)
     topics = ExactMultiValueField()
     year = ExactField(null=True)
@@ -36,6 +41,11 @@ class ArticleIndex(indexes.SearchIndex, indexes.Indexable):
             parts.append(article.source.name)
         parts.extend(topic.name for topic in article.topics.all())
         return "\n".join(part for part in parts if part)
+
+    # The same text, analysed by exact word forms and by skeletons (the
+    # analyzer splits it once for the three fields).
+    prepare_exact = prepare_text
+    prepare_skeleton = prepare_text
 
     def prepare_source(self, article):
         return article.source.slug if article.source else None

@@ -17,7 +17,7 @@ from haystack.utils import get_identifier
 from whoosh import fields as whoosh_fields
 from whoosh.query import Term
 
-from articles.search.analysis import arabic_analyzer
+from articles.search.analysis import ArabicAnalyzer
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ class ArabicWhooshSearchBackend(WhooshSearchBackend):
 
     def build_schema(self, fields):
         content_field_name, schema = super().build_schema(fields)
-        analyzer = arabic_analyzer()
         for _name, field_class in fields.items():
             name = field_class.index_fieldname
             if field_class.field_type == "exact":
@@ -44,18 +43,19 @@ class ArabicWhooshSearchBackend(WhooshSearchBackend):
             elif field_class.field_type == "exact_multi":
                 schema.remove(name)
                 schema.add(name, whoosh_fields.KEYWORD(stored=True, commas=True, scorable=False))
-            elif isinstance(schema[name], whoosh_fields.TEXT):
+            elif field_class.field_type == "arabic_text":
                 # Rows are read from the database for display and snippets, so
                 # the index keeps no copy of the text: smaller and faster.
+                # Field weights are query boosts (articles.search.query), not
+                # field_boost, which Whoosh folds into term frequencies where
+                # BM25 saturates them. Only stems need positions (phrases).
                 schema.remove(name)
                 schema.add(
                     name,
                     whoosh_fields.TEXT(
-                        analyzer=analyzer,
+                        analyzer=ArabicAnalyzer(field_class.form),
                         stored=False,
-                        phrase=True,
-                        field_boost=field_class.boost,
-                        spelling=field_class.document,
+                        phrase=field_class.form == "stem",
                     ),
                 )
         return content_field_name, schema

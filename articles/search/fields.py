@@ -1,4 +1,4 @@
-"""Haystack field types for values that are matched exactly, never analysed."""
+"""Haystack field types whose Whoosh form articles.search.backend.build_schema decides."""
 from haystack import indexes
 
 
@@ -12,3 +12,15 @@ class ExactMultiValueField(indexes.MultiValueField):
     """Several exact values (topic slugs)."""
 
     field_type = "exact_multi"
+
+
+class ArabicTextField(indexes.CharField):
+    """Text analysed by the Arabic analyzer of one form: "stem" (words and
+    phrases, the default), "exact" (the word as written) or "skeleton"
+    (transliteration variants). See articles.search.analysis."""
+
+    field_type = "arabic_text"
+
+    def __init__(self, form="stem", **kwargs):
+        self.form = form
+        super().__init__(**kwargs)

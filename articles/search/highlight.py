@@ -1,26 +1,48 @@
 """Snippets with the matched words marked, through the same analysis as the index.
 
-A word is marked when its analysed form is one of the query's terms, so the
-query المفاوضات marks مفاوضات and آلاسكا marks ألاسكا. Text is escaped piece
-by piece and only our own <mark> tags are added: nothing from an article or a
-query is ever trusted as HTML.
+A word is marked when one of the forms the index gives it (stem, exact form,
+skeleton; see articles.arabic.index_forms) is among the query's, so the query
+المفاوضات marks مفاوضات, آلاسكا marks ألاسكا and ترمب marks ترامب. Text is
+escaped piece by piece and only our own <mark> tags are added: nothing from
+an article or a query is ever trusted as HTML.
 """
+from functools import lru_cache
+
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from articles import arabic
+from articles.search.query import HighlightTerms
 
 SNIPPET_WORDS = 36
 
 
-def _matches(word, stems, prefixes):
+def _as_terms(terms, prefixes=()):
+    """HighlightTerms from a HighlightTerms, or from a set of stems and prefixes."""
+    if isinstance(terms, HighlightTerms):
+        return terms
+    return HighlightTerms(stems=frozenset(terms or ()), prefixes=frozenset(prefixes or ()))
+
+
+@lru_cache(maxsize=100_000)
+def _readings(word):
     normalized = arabic.normalize_word(word)
-    if not normalized or normalized in arabic.STOPWORDS:
-        return False
-    stem = arabic.light_stem(normalized)
-    if stem in stems:
-        return True
-    return any(stem.startswith(prefix) or normalized.startswith(prefix) for prefix in prefixes)
+    if not normalized or arabic.is_stopword(normalized):
+        return ()
+    return arabic.index_forms(normalized)
+
+
+def _matches(word, terms):
+    for reading, _weight in _readings(word):
+        # As in the index, where the stem fields hold stems and exact forms.
+        for form in (reading.stem, reading.exact):
+            if form in terms.stems or form in terms.exacts:
+                return True
+        if reading.skeleton and reading.skeleton in terms.skeletons:
+            return True
+        if any(reading.exact.startswith(prefix) or reading.stem.startswith(prefix) for prefix in terms.prefixes):
+            return True
+    return False
 
 
 def _render(text, spans):
@@ -34,24 +56,26 @@ def _render(text, spans):
     return "".join(out)
 
 
-def highlight(text, stems, prefixes=()):
+def highlight(text, terms, prefixes=()):
     """The whole text, escaped, with matching words marked."""
     text = text or ""
-    spans = [(s, e) for word, s, e in arabic.tokenize(text) if _matches(word, stems, prefixes)]
+    terms = _as_terms(terms, prefixes)
+    spans = [(s, e) for word, s, e in arabic.tokenize(text) if _matches(word, terms)]
     return mark_safe(_render(text, spans))
 
 
-def snippet(text, stems, prefixes=(), length=SNIPPET_WORDS):
+def snippet(text, terms, prefixes=(), length=SNIPPET_WORDS):
     """The window of about `length` words with the most matches, marked.
 
     Without matches it is the opening of the text, so a result always shows
     something to read.
     """
     text = " ".join((text or "").split())
+    terms = _as_terms(terms, prefixes)
     words = list(arabic.tokenize(text))
     if not words:
         return mark_safe(escape(text[:300]))
-    hits = [i for i, (word, _s, _e) in enumerate(words) if _matches(word, stems, prefixes)]
+    hits = [i for i, (word, _s, _e) in enumerate(words) if _matches(word, terms)]
     hit_set = set(hits)
     best_start, best_score = 0, -1
     for first in hits[:200] or [0]:

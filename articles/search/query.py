@@ -4,16 +4,26 @@ We parse the small syntax people use in search boxes ourselves instead of
 Whoosh's QueryParser, whose field:value, ranges and operators turn ordinary
 text (a colon, a bracket, "AND") into syntax errors or surprising queries:
 
-    word            any form of the word (normalised, light-stemmed)
+    word            any form of the word (normalised, light-stemmed), and
+                    the other spellings of a name, ranked below
     "a phrase"      the words in this order («…» and “…” work too)
     word*           words starting with this (the prefix is normalised)
     -word  -"…"     leave out articles with this word or phrase
     +word           the word must be there
+
+How a word is matched (each route adds to the score, see ROUTE_WEIGHTS):
+its stem in the title, the lead and the whole text (title above lead above
+text); the exact word form in the whole text (so "بوتين" ranks articles
+about Putin above those with other words that stem alike); its consonant
+skeleton (so "ترمب" finds "ترامب", below the articles that spell it as the
+reader did). Words are ORed: an article with more of them, and with them
+close together, ranks higher.
 """
 import re
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
+from whoosh import scoring
 
 from articles import arabic
 
@@ -21,9 +31,26 @@ MAX_QUERY_CHARS = 5000
 MAX_CLAUSES = 32
 MIN_PREFIX = 2
 
-# Fields searched by text, with their weights given by field_boost in the
-# index (title above lead above body text).
+# Stem fields, searched by words, phrases and prefixes.
 TEXT_FIELDS = ("title", "lead", "text")
+
+# Query-time weight of each route (Term boosts multiply BM25 scores).
+ROUTE_WEIGHTS = {
+    "title": 3.0,       # the word's stem in the headline
+    "lead": 1.5,        # ... in the first paragraph
+    "text": 1.0,        # ... anywhere
+    "exact": 1.0,       # the word as written, anywhere (on top of its stem)
+    "skeleton": 0.35,   # another spelling of the word (transliterations)
+}
+# BM25 per field; headlines are short and all alike in length, so their
+# length matters less.
+WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)
+
+# Bonus for articles that hold every word of a multi-word query, and for
+# those that hold them within a few words of each other.
+ALL_WORDS_WEIGHT = 0.5
+PROXIMITY_WEIGHT = 1.0
+PROXIMITY_SLOP = 3
 
 _QUOTES = {"«": "»", "“": "”", '"': '"', "„": "“", "‹": "›"}
 _TOKEN_RE = re.compile(
@@ -35,10 +62,24 @@ _OPERATOR_WORDS = {"and", "or", "not"}
 @dataclass
 class Clause:
     kind: str            # "word" | "phrase" | "prefix"
-    terms: list          # analysed terms (stems), or [prefix] for prefixes
+    terms: list          # stems (words, phrases), or [prefix] for prefixes
     text: str            # what the reader wrote
     required: bool = False
     excluded: bool = False
+    forms: list = field(default_factory=list)   # arabic.WordForms per word
+
+
+@dataclass(frozen=True)
+class HighlightTerms:
+    """What marks a word in a snippet: any of its forms among these."""
+
+    stems: frozenset = frozenset()
+    exacts: frozenset = frozenset()
+    skeletons: frozenset = frozenset()
+    prefixes: frozenset = frozenset()
+
+    def __bool__(self):
+        return bool(self.stems or self.exacts or self.skeletons or self.prefixes)
 
 
 @dataclass
@@ -54,24 +95,36 @@ class ParsedQuery:
         return not self.positive
 
     def highlight_terms(self):
-        """Stems to mark in snippets, and prefixes to mark words starting with."""
-        stems, prefixes = set(), set()
+        """The stems, exact forms, skeletons and prefixes to mark in snippets."""
+        stems, exacts, skeletons, prefixes = set(), set(), set(), set()
         for clause in self.positive:
             if clause.kind == "prefix":
                 prefixes.update(clause.terms)
-            else:
-                stems.update(clause.terms)
-        return stems, prefixes
+                continue
+            for forms in clause.forms:
+                stems.add(forms.stem)
+                exacts.add(forms.exact)
+                if forms.skeleton and clause.kind == "word":
+                    skeletons.add(forms.skeleton)
+        return HighlightTerms(frozenset(stems), frozenset(exacts), frozenset(skeletons), frozenset(prefixes))
+
+
+def _forms(text):
+    """WordForms of each non-stop word of `text`."""
+    forms = []
+    for word, _start, _end in arabic.tokenize(text):
+        normalized = arabic.normalize_word(word)
+        if normalized and not arabic.is_stopword(normalized):
+            forms.append(arabic.word_forms(normalized))
+    return forms
 
 
 def _prefix_term(word):
     """Normalise a prefix and strip its leading clitics, but not its end:
-    "المفاوض*" searches stems that start with "مفاوض"."""
+    "المفاوض*" searches words that start with "مفاوض"."""
     normalized = arabic.normalize_word(word)
-    for article_prefix in ("وال", "بال", "كال", "فال", "لل", "ال"):
-        if normalized.startswith(article_prefix) and len(normalized) - len(article_prefix) >= MIN_PREFIX:
-            return normalized[len(article_prefix):]
-    return normalized
+    stripped = arabic.strip_proclitics(normalized)
+    return stripped if len(stripped) >= MIN_PREFIX else normalized
 
 
 def parse(text):
@@ -87,11 +140,11 @@ def parse(text):
         negate_next = False
         if match.group("open") is not None:
             raw = match.group("phrase")
-            terms = arabic.analyze(raw)
-            if not terms:
+            forms = _forms(raw)
+            if not forms:
                 continue
-            kind = "phrase" if len(terms) > 1 else "word"
-            parsed.clauses.append(Clause(kind, terms, raw, required, excluded))
+            kind = "phrase" if len(forms) > 1 else "word"
+            parsed.clauses.append(Clause(kind, [f.stem for f in forms], raw, required, excluded, forms))
             continue
         raw = match.group("word")
         if raw.lower() in _OPERATOR_WORDS and not sign:
@@ -106,17 +159,51 @@ def parse(text):
                 continue
         # Punctuation inside a token ("COVID-19", "ترامب:") separates words.
         for word, _s, _e in arabic.tokenize(raw):
-            for term in arabic.analyze(word):
-                parsed.clauses.append(Clause("word", [term], word, required, excluded))
+            for forms in _forms(word):
+                parsed.clauses.append(Clause("word", [forms.stem], word, required, excluded, [forms]))
     return parsed
+
+
+def _word_query(forms, weights=ROUTE_WEIGHTS):
+    """Every route by which one word may match, each with its weight."""
+    stem, exact, skeleton = forms
+    routes = []
+    for name in TEXT_FIELDS:
+        routes.append(wq.Term(name, stem, boost=weights[name]))
+        if exact != stem:
+            # The stem fields hold exact forms too: "فلسطين" meets the
+            # "فلسطين" of "الفلسطينية" even where the stemmer cut it.
+            routes.append(wq.Term(name, exact, boost=weights[name]))
+    routes.append(wq.Term("exact", exact, boost=weights["exact"]))
+    if skeleton:
+        routes.append(wq.Term("skeleton", skeleton, boost=weights["skeleton"]))
+    return wq.Or(routes)
+
+
+def _phrase_query(stems, boost=1.0):
+    return wq.Or([wq.Phrase(name, stems, boost=ROUTE_WEIGHTS[name] * boost) for name in TEXT_FIELDS])
 
 
 def _clause_query(clause):
     if clause.kind == "prefix":
-        return wq.Or([wq.Prefix(name, clause.terms[0]) for name in TEXT_FIELDS])
+        return wq.Or([wq.Prefix(name, clause.terms[0], boost=ROUTE_WEIGHTS[name]) for name in TEXT_FIELDS])
     if clause.kind == "phrase":
-        return wq.Or([wq.Phrase(name, clause.terms) for name in TEXT_FIELDS])
-    return wq.Or([wq.Term(name, clause.terms[0]) for name in TEXT_FIELDS])
+        return _phrase_query(clause.terms)
+    return _word_query(clause.forms[0])
+
+
+def _bonus_queries(clauses):
+    """Extra score for articles holding all the words, and holding them close."""
+    words = [clause for clause in clauses if clause.kind == "word"]
+    if len(words) < 2:
+        return []
+    stems = [clause.forms[0].stem for clause in words]
+    bonus = []
+    if ALL_WORDS_WEIGHT:
+        bonus.append(wq.And([wq.Term("text", stem) for stem in stems], boost=ALL_WORDS_WEIGHT))
+    if PROXIMITY_WEIGHT:
+        bonus.append(wq.Phrase("text", stems, slop=PROXIMITY_SLOP, boost=PROXIMITY_WEIGHT))
+    return bonus
 
 
 def build(parsed):
@@ -126,14 +213,14 @@ def build(parsed):
     if not positive:
         return None
     required = [_clause_query(clause) for clause in positive if clause.required or clause.kind == "phrase"]
-    optional = [_clause_query(clause) for clause in positive if not (clause.required or clause.kind == "phrase")]
-    # Any of the words may match; articles with more of them score higher.
+    optional_clauses = [clause for clause in positive if not (clause.required or clause.kind == "phrase")]
+    optional = [_clause_query(clause) for clause in optional_clauses] + _bonus_queries(optional_clauses)
     if required and optional:
-        query = wq.AndMaybe(wq.And(required), wq.Or(optional, scale=0.9))
+        query = wq.AndMaybe(wq.And(required), wq.Or(optional))
     elif required:
         query = wq.And(required)
     else:
-        query = wq.Or(optional, scale=0.9) if len(optional) > 1 else optional[0]
+        query = wq.Or(optional) if len(optional) > 1 else optional[0]
     excluded = [_clause_query(clause) for clause in parsed.clauses if clause.excluded]
     if excluded:
         query = wq.AndNot(query, wq.Or(excluded))

@@ -197,20 +197,22 @@ def search_articles(req):
     if req.sort == "newest" or isinstance(text_query, wq.Every):
         sort_kwargs = {"sortedby": "published", "reverse": True}
     facets = [FieldFacet(name, allow_overlap=(name == "topics"), maptype=Count) for name in FACET_FIELDS]
-    results = searcher.search(
-        text_query,
+    collector = searcher.collector(
         filter=_filter_query(req),
         limit=req.page * req.page_size,
         groupedby=facets,
         **sort_kwargs,
     )
+    # Our BM25F parameters, without touching the shared searcher.
+    searcher.search_with_collector(text_query, collector, context=searcher.context(weighting=query.WEIGHTING))
+    results = collector.results()
     page.total = len(results)
     page.num_pages = (page.total + req.page_size - 1) // req.page_size
     page.facets = _facets(results, req)
 
     start = (req.page - 1) * req.page_size
     page_hits = list(results)[start : start + req.page_size]
-    stems, prefixes = parsed.highlight_terms()
+    marks = parsed.highlight_terms()
     articles = _load_articles([hit["django_id"] for hit in page_hits])
     for hit, article in zip(page_hits, articles):
         if article is None:  # deleted since it was indexed; the index catches up
@@ -219,33 +221,59 @@ def search_articles(req):
             Hit(
                 article=article,
                 score=round(float(hit.score or 0.0), 4),
-                snippet=highlight.snippet(article.body, stems, prefixes),
-                title_html=highlight.highlight(article.title, stems, prefixes),
+                snippet=highlight.snippet(article.body, marks),
+                title_html=highlight.highlight(article.title, marks),
             )
         )
-    if page.total < 3 and req.q:
+    if req.q:
         page.suggestion = suggest(req.q, searcher)
     return page
 
 
+# "Did you mean": a word at most this rare in the index may be misspelled, and
+# is replaced by a word one or two edits away that is at least this much more
+# common (and found in at least SUGGEST_MIN_DOCS articles).
+SUGGEST_MAX_DOCS = 2
+SUGGEST_MIN_DOCS = 1
+SUGGEST_RATIO = 10
+
+
+def _better_spelling(searcher, word, known):
+    """The most common indexed word within one (short words) or two edits of
+    `word`, sharing its first letter; the term dictionary is walked with
+    Whoosh's Levenshtein automaton, per segment, never word by word."""
+    leaves = [leaf for leaf, _offset in searcher.reader().leaf_readers()]
+    floor = max(SUGGEST_MIN_DOCS, known * SUGGEST_RATIO)
+    for maxdist in (1, 2) if len(word) > 4 else (1,):
+        candidates = set()
+        for leaf in leaves:
+            candidates.update(leaf.terms_within("exact", word, maxdist, prefix=1))
+        candidates.discard(word)
+        scored = [(searcher.doc_frequency("exact", candidate), candidate) for candidate in candidates]
+        scored = [item for item in scored if item[0] >= floor]
+        if scored:
+            return max(scored)[1]
+    return None
+
+
 def suggest(text, searcher=None):
-    """A better-spelled query when words of `text` are unknown to the index."""
+    """A better-spelled query when words of `text` are (almost) unknown to the
+    index, or None. Other spellings of names are not corrected: the search
+    finds them already (ترمب finds ترامب)."""
     from articles import arabic
 
     searcher = searcher or _backend().searcher()
-    corrector = searcher.corrector("text")
     changed, words = False, []
     for word, _start, _end in arabic.tokenize(text):
         normalized = arabic.normalize_word(word)
-        if normalized in arabic.STOPWORDS or not normalized:
+        if not normalized or arabic.is_stopword(normalized) or len(normalized) < 3:
             words.append(word)
             continue
-        if searcher.doc_frequency("text", arabic.light_stem(normalized)) > 0:
-            words.append(word)
-            continue
-        candidates = corrector.suggest(normalized, limit=1, maxdist=2)
-        if candidates and candidates[0] != normalized:
-            words.append(candidates[0])
+        exact = arabic.strip_proclitics(normalized)
+        known = searcher.doc_frequency("exact", exact)
+        better = _better_spelling(searcher, exact, known) if known <= SUGGEST_MAX_DOCS else None
+        if better:
+            words.append(better)
             changed = True
         else:
             words.append(word)

@@ -1,0 +1,65 @@
+"""Snippets mark the words a query matched, through the same analysis as the
+index: inflected forms, spelling variants and other spellings of names."""
+from articles.search import highlight, query
+
+
+def marked(text, q):
+    return str(highlight.highlight(text, query.parse(q).highlight_terms()))
+
+
+def test_inflected_form_is_marked():
+    assert marked("تعثرت مفاوضات السلام", "المفاوضات") == "تعثرت <mark>مفاوضات</mark> السلام"
+
+
+def test_form_with_clitics_is_marked():
+    html = marked("وقال والمفاوضون إن الجولة انتهت", "مفاوضين")
+    assert "<mark>والمفاوضون</mark>" in html
+
+
+def test_alef_maddah_query_marks_hamza_spelling():
+    assert marked("قمة ألاسكا", "آلاسكا") == "قمة <mark>ألاسكا</mark>"
+
+
+def test_other_spelling_of_a_name_is_marked():
+    assert marked("قال ترامب إن", "ترمب") == "قال <mark>ترامب</mark> إن"
+    assert marked("التقى زيلينسكي", "زيلنسكي") == "التقى <mark>زيلينسكي</mark>"
+
+
+def test_name_after_a_conjunction_is_marked():
+    assert marked("بين بوتين وترامب", "ترامب") == "بين بوتين <mark>وترامب</mark>"
+
+
+def test_prefix_marks_words_that_start_with_it():
+    html = marked("المفاوضات والمفاوضون والتفاوض", "مفاوض*")
+    assert html.count("<mark>") == 2 and "التفاوض" in html and "<mark>والتفاوض" not in html
+
+
+def test_phrase_words_are_marked():
+    assert marked("في نهائي كأس العالم", '"كاس العالم"') == "في نهائي <mark>كأس</mark> <mark>العالم</mark>"
+
+
+def test_excluded_words_are_not_marked():
+    assert "<mark>" not in marked("أسعار النفط", "الذهب -النفط")
+
+
+def test_stop_words_are_never_marked():
+    assert marked("في الدوحة", "في") == "في الدوحة"
+
+
+def test_article_text_is_escaped_before_marking():
+    html = marked('<script>alert("ترامب")</script> ترامب', "ترامب")
+    assert "<script>" not in html
+    assert html.startswith("&lt;script&gt;alert(&quot;<mark>ترامب</mark>&quot;)")
+
+
+def test_snippet_is_the_window_with_the_most_matches():
+    filler = " ".join(["كلمة"] * 80)
+    text = f"{filler} بدأت المفاوضات اليوم واستمرت المفاوضات حتى المساء {filler}"
+    html = str(highlight.snippet(text, query.parse("مفاوضات").highlight_terms()))
+    assert html.count("<mark>المفاوضات</mark>") == 2
+    assert html.startswith("… ") and html.endswith(" …")
+
+
+def test_snippet_without_matches_is_the_opening():
+    html = str(highlight.snippet("السطر الأول من المقال.", query.parse("ترامب").highlight_terms()))
+    assert html == "السطر الأول من المقال."

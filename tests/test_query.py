@@ -1,0 +1,112 @@
+"""The query parser, and phrase, prefix and exclusion searches on a real index."""
+import pytest
+
+from articles.search import query, service
+from articles.search.service import SearchRequest
+
+# --------------------------------------------------------------- parsing
+
+
+def kinds(text):
+    return [(c.kind, c.terms, c.required, c.excluded) for c in query.parse(text).clauses]
+
+
+def test_words_are_normalised_and_stemmed():
+    assert kinds("المفاوضات الأمريكية") == [("word", ["مفاوض"], False, False), ("word", ["امريك"], False, False)]
+
+
+def test_stop_words_are_left_out():
+    assert kinds("في المفاوضات مع") == [("word", ["مفاوض"], False, False)]
+    assert query.build(query.parse("في من على")) is None
+
+
+@pytest.mark.parametrize("quoted", ['"كأس العالم"', "«كأس العالم»", "“كأس العالم”"])
+def test_quotes_make_a_phrase(quoted):
+    assert kinds(quoted) == [("phrase", ["كاس", "عالم"], False, False)]
+
+
+def test_a_quoted_single_word_is_a_word():
+    assert kinds('"ترامب"') == [("word", ["ترامب"], False, False)]
+
+
+def test_prefix_is_normalised_and_loses_its_article():
+    assert kinds("المفاوض*") == [("prefix", ["مفاوض"], False, False)]
+
+
+def test_minus_excludes_and_plus_requires():
+    assert kinds("النفط -الذهب +أسعار") == [
+        ("word", ["نفط"], False, False),
+        ("word", ["ذهب"], False, True),
+        ("word", ["اسعار"], True, False),
+    ]
+
+
+def test_only_exclusions_search_nothing():
+    assert query.build(query.parse("-ترامب")) is None
+
+
+@pytest.mark.parametrize(
+    "text", ['"', "((", "AND OR NOT", "title:ترامب", "*", "ترامب~2", "🙂" * 50, "x" * 6000, '"غير مغلق', "+-+"]
+)
+def test_any_text_parses_without_error(text):
+    parsed = query.parse(text)
+    query.build(parsed)  # None or a query, never an exception
+
+
+def test_a_very_long_query_is_capped():
+    assert len(query.parse("كلمة " * 1000).clauses) == query.MAX_CLAUSES
+
+
+# --------------------------------------------------------------- on an index
+
+
+
+def titles(q):
+    return [hit.article.title for hit in service.search_articles(SearchRequest(q=q)).hits]
+
+
+@pytest.fixture
+def archive(make_article, index_articles):
+    articles = [
+        make_article(title="نهائي كأس العالم في موسكو", body="يقام نهائي كاس العالم لكرة القدم في ملعب لوجنيكي."),
+        make_article(title="العالم يترقب قرار الكأس", body="ينتظر العالم قرار الاتحاد بشأن الكأس الجديدة."),
+        make_article(title="تأهل تاريخي", body="تأهل المنتخب لكأس العالم للمرة الأولى."),
+        make_article(title="جولة جديدة من المفاوضات", body="بدأت جولة المفاوضات بين الطرفين في جنيف."),
+        make_article(title="المفاوضون يصلون إلى جنيف", body="وصل المفاوضون إلى جنيف صباح اليوم."),
+        make_article(title="التفاوض على الأجور", body="يستمر التفاوض على الأجور بين النقابة والحكومة."),
+        make_article(title="أسعار النفط ترتفع", body="ارتفعت أسعار النفط في الأسواق العالمية."),
+        make_article(title="أسعار الذهب والنفط", body="تراجعت أسعار الذهب بينما استقر النفط."),
+    ]
+    index_articles(*articles)
+    return articles
+
+
+@pytest.mark.django_db
+def test_phrase_respects_normalisation_and_clitics(archive):
+    # "كاس" without hamza, and "لكأس" with a preposition, still make the phrase;
+    # "العالم ... الكأس" in another order does not.
+    assert set(titles('"كاس العالم"')) == {"نهائي كأس العالم في موسكو", "تأهل تاريخي"}
+
+
+@pytest.mark.django_db
+def test_words_without_quotes_find_both_orders(archive):
+    # Articles with both words first; "العالمية" alone comes after.
+    found = titles("كأس العالم")
+    assert set(found[:3]) == {"نهائي كأس العالم في موسكو", "العالم يترقب قرار الكأس", "تأهل تاريخي"}
+    assert found[3:] == ["أسعار النفط ترتفع"]
+
+
+@pytest.mark.django_db
+def test_prefix_finds_every_word_starting_with_it(archive):
+    found = titles("مفاوض*")
+    assert set(found) == {"جولة جديدة من المفاوضات", "المفاوضون يصلون إلى جنيف"}
+
+
+@pytest.mark.django_db
+def test_exclusion_leaves_out_articles_with_the_word(archive):
+    assert titles("النفط -الذهب") == ["أسعار النفط ترتفع"]
+
+
+@pytest.mark.django_db
+def test_required_word_must_be_there(archive):
+    assert titles("+الذهب النفط") == ["أسعار الذهب والنفط"]
