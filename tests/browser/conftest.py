@@ -268,7 +268,7 @@ class AxeResult:
     url: str
     violations: list
     passes: int
-    incomplete: int
+    incomplete: list   # ids of rules axe could not decide alone
 
     def by_impact(self):
         counts = dict.fromkeys(IMPACTS, 0)
@@ -292,7 +292,7 @@ class AxeResult:
     def summary(self):
         counts = ", ".join(f"{impact} {count}" for impact, count in self.by_impact().items())
         text = f"{self.name} {unquote(self.url)}: {len(self.violations)} rule(s) violated ({counts}); " \
-               f"{self.passes} rules passed, {self.incomplete} need review"
+               f"{self.passes} rules passed, {len(self.incomplete)} need a person's review {self.incomplete}"
         return text + ("\n" + self.describe() if self.violations else "")
 
 
@@ -323,7 +323,7 @@ def axe(browser_session):
                     resultTypes: ["violations"],
                 });
                 return {violations: results.violations, passes: results.passes.length,
-                        incomplete: results.incomplete.length};
+                        incomplete: results.incomplete.map(rule => rule.id)};
             }"""
         )
         result = AxeResult(name, page.url, raw["violations"], raw["passes"], raw["incomplete"])
