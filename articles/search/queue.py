@@ -42,16 +42,16 @@ from articles.search.indexing import get_article_index, get_backend, identifier
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-# A save waits this long for another process's index write to finish. It must
-# stay well under gunicorn's worker timeout (30 s): a request that waits
-# longer is killed, while a drain that gives up only leaves its rows queued.
+# An inline drain (a command, the shell, a development server) waits this
+# long for another process's index write; giving up strands nothing, since
+# the writer it waited for drains the whole queue before letting go.
 LOCK_WAIT = 10.0
-# The same for the background drain thread, which no request waits for.
+# The same for the drain thread of a gunicorn worker, which no request waits for.
 BACKGROUND_LOCK_WAIT = 60.0
 # How often a waiting writer tries the lock again (seconds, with jitter).
 LOCK_POLL = 0.03
 # A drain that has applied its own rows stops draining others' after this
-# long (seconds), so that its request answers well within gunicorn's timeout.
+# long (seconds): their owners are waiting for the lock and take over.
 HOLD_LIMIT = 8.0
 # Small index segments tolerated before they are merged (see merge_when_many).
 MERGE_AT = 10
