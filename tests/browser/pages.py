@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 PERMALINK = re.compile(r"/articles/(\d+)/[^/?#]+/$")
@@ -158,3 +159,17 @@ def tab_until(page, predicate, limit=60):
         if element and predicate(element):
             return element, visited
     raise AssertionError(f"Tab never reached it in {limit} presses; focus went: {visited}")
+
+
+def reload_until(page, condition, what, seconds=10.0):
+    """Reload until condition(page) holds, as a reader would after an edit.
+
+    Under gunicorn the search index takes an editor's change in a thread
+    right after the admin has answered, so the very first reload may come a
+    moment early; a change that never reaches search still fails here.
+    """
+    deadline = time.monotonic() + seconds
+    while not condition(page):
+        assert time.monotonic() < deadline, f"{what}: not on {page.url} after {seconds:.0f} s"
+        page.wait_for_timeout(200)
+        page.reload()

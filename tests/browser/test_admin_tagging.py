@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, save_screenshot
-from tests.browser.pages import PERMALINK, api, facet_choices, query_params, result_ids
+from tests.browser.pages import PERMALINK, api, facet_choices, query_params, reload_until, result_ids
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,12 @@ def test_bulk_add_a_new_topic_then_find_the_story_by_it(open_page, editing_app):
     # A reader searching finds the topic among the facets, and the story under it.
     reader = open_page("desktop", served=editing_app)
     reader.goto(editing_app.url("/search/?q=ألاسكا"))
-    choices = [choice for choice in facet_choices(reader, "topic") if choice[1] == topic_name]
+
+    def tagged(page):
+        return [choice for choice in facet_choices(page, "topic") if choice[1] == topic_name]
+
+    reload_until(reader, tagged, f"the topic {topic_name} among the facets")
+    choices = tagged(reader)
     assert len(choices) == 1, [choice[1:] for choice in facet_choices(reader, "topic")]
     link, _, count, slug = choices[0]
     assert count == 1
@@ -83,7 +88,7 @@ def test_pick_a_topic_with_autocomplete_then_find_the_story_by_it(open_page, edi
 
     reader = open_page("desktop", served=editing_app)
     reader.goto(editing_app.url(f"/search/?q=بوتين&topic={topic['slug']}"))
-    assert hit["id"] in result_ids(reader)
+    reload_until(reader, lambda page: hit["id"] in result_ids(page), "the story under its new topic")
     reader.goto(editing_app.url(f"/topics/{topic['slug']}/"))
     links = reader.locator("main a[href*='/articles/']").evaluate_all("links => links.map(a => a.pathname)")
     assert any(PERMALINK.search(path) and int(PERMALINK.search(path).group(1)) == hit["id"] for path in links)
