@@ -28,8 +28,8 @@ from articles.search.service import SearchRequest, search_articles
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CORPUS = REPO / "data" / "demo" / "ant-sample.jsonl.gz"
-IMPORT_RECORDS = 400
-IMPORT_BATCH = 20
+IMPORT_RECORDS = 200
+IMPORT_BATCH = 10
 COMMAND_TIMEOUT = 300
 
 
@@ -168,7 +168,9 @@ def test_a_killed_import_leaves_no_half_article_and_resumes_cleanly(big_file, em
 def test_a_writer_killed_while_holding_the_index_lock_leaves_a_usable_index(big_file, empty_archive):
     path, _records = big_file
     var_dir, env = empty_archive
-    manage(env, "import_articles", path, "--no-progress")
+    small = path.with_name("small.jsonl")
+    small.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:60]), encoding="utf-8")
+    manage(env, "import_articles", small, "--no-progress")
     # A process dies half-way through writing documents, lock held.
     writer = subprocess.Popen(
         [
@@ -181,7 +183,7 @@ def test_a_writer_killed_while_holding_the_index_lock_leaves_a_usable_index(big_
             "from articles.models import Article\n"
             "from articles.search import queue\n"
             "with queue.locked_writer() as (w, backend, index):\n"
-            "    for article in Article.objects.all()[:50]:\n"
+            "    for article in Article.objects.all()[:30]:\n"
             "        w.add_document(**backend.prepare_document(index, article))\n"
             "    print('writing', flush=True)\n"
             "    time.sleep(600)\n",
