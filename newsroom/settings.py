@@ -125,8 +125,9 @@ STORAGES = {
         )
     },
 }
-# Hashed file names never change content, so browsers may keep them a year.
-WHITENOISE_MAX_AGE = env_int("WHITENOISE_MAX_AGE", 31536000)
+# Hashed file names (the manifest storage) are cached for good by whitenoise
+# itself; this is for the few unhashed ones (favicon.ico), which may change.
+WHITENOISE_MAX_AGE = env_int("WHITENOISE_MAX_AGE", 3600)
 
 CACHES = {
     "default": {
