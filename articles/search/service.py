@@ -256,6 +256,10 @@ def _better_spelling(searcher, word, known):
     return None
 
 
+SUGGEST_MAX_WORDS = 6
+SUGGEST_MAX_WORD_LENGTH = 24
+
+
 def suggest(text, searcher=None):
     """A better-spelled query when words of `text` are (almost) unknown to the
     index, or None. Other spellings of names are not corrected: the search
@@ -263,12 +267,22 @@ def suggest(text, searcher=None):
     from articles import arabic
 
     searcher = searcher or _backend().searcher()
-    changed, words = False, []
+    changed, words, looked_up = False, [], set()
     for word, _start, _end in arabic.tokenize(text):
         normalized = arabic.normalize_word(word)
-        if not normalized or arabic.is_stopword(normalized) or len(normalized) < 3:
+        # The corrector walks an automaton per word: a pasted page of text
+        # must not cost a minute, so only a few short, distinct words are
+        # looked up and the rest are kept as written.
+        if (
+            not normalized
+            or arabic.is_stopword(normalized)
+            or not 3 <= len(normalized) <= SUGGEST_MAX_WORD_LENGTH
+            or len(looked_up) >= SUGGEST_MAX_WORDS
+            or normalized in looked_up
+        ):
             words.append(word)
             continue
+        looked_up.add(normalized)
         exact = arabic.strip_proclitics(normalized)
         known = searcher.doc_frequency("exact", exact)
         better = _better_spelling(searcher, exact, known) if known <= SUGGEST_MAX_DOCS else None
