@@ -9,7 +9,6 @@ m2m_changed), which indexes after commit. Two changes send no such signal and
 are handled here: deleting a topic (its rows in the M2M table go by cascade)
 and renaming a topic or a source (their slugs and names are in the documents).
 """
-from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -36,15 +35,6 @@ BULK_BATCH_SIZE = 500
 PREVIEW_TITLES = 20
 
 
-def reindex_on_commit(article_pks):
-    """Bring these articles' search documents up to date once the transaction commits."""
-    from articles.search import indexing
-
-    pks = list(article_pks)
-    if pks:
-        transaction.on_commit(partial(indexing.sync_articles, pks))
-
-
 def _batches(items, size=BULK_BATCH_SIZE):
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -54,17 +44,8 @@ def _batches(items, size=BULK_BATCH_SIZE):
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class ReindexArticlesOnRenameMixin:
-    """For Topic and Source: their names and slugs are part of each article's document."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and {"name", "slug"} & set(form.changed_data):
-            reindex_on_commit(obj.articles.values_list("pk", flat=True))
-
-
 @admin.register(Topic)
-class TopicAdmin(ReindexArticlesOnRenameMixin, admin.ModelAdmin):
+class TopicAdmin(admin.ModelAdmin):
     form = TopicAdminForm
     list_display = ["name", "slug", "article_count"]
     search_fields = ["name", "slug"]
@@ -80,18 +61,9 @@ class TopicAdmin(ReindexArticlesOnRenameMixin, admin.ModelAdmin):
         url = reverse("admin:articles_article_changelist") + f"?topics__id__exact={topic.pk}"
         return format_html('<a href="{}">{}</a>', url, topic.article_count)
 
-    def delete_model(self, request, obj):
-        # The M2M rows go by cascade, without m2m_changed: reindex by hand.
-        reindex_on_commit(list(obj.articles.values_list("pk", flat=True)))
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        reindex_on_commit(list(Article.objects.filter(topics__in=queryset).values_list("pk", flat=True).distinct()))
-        super().delete_queryset(request, queryset)
-
 
 @admin.register(Source)
-class SourceAdmin(ReindexArticlesOnRenameMixin, admin.ModelAdmin):
+class SourceAdmin(admin.ModelAdmin):
     form = SourceAdminForm
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "slug", "homepage_link", "article_count"]

@@ -1,5 +1,5 @@
 """The archive's domain: outlets (sources), topics and articles."""
-from django.db import models
+from django.db import models, router, transaction
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -142,7 +142,10 @@ class Article(models.Model):
         if not self.external_id:
             self.external_id = None
         self.fingerprint = article_fingerprint(self.title, self.body)
-        super().save(*args, **kwargs)
+        # The row and its search-queue entry (articles.signals) commit
+        # together even when the caller (a shell, a script) has no transaction.
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"pk": self.pk, "slug": self.slug})
