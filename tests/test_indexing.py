@@ -11,7 +11,7 @@ from django.test import RequestFactory
 
 from articles import caching
 from articles.models import Article, Source, Topic
-from articles.search import facet_counts, indexing
+from articles.search import bitmaps, indexing
 from articles.search.service import SearchRequest, related_articles, search_articles
 
 pytestmark = pytest.mark.django_db
@@ -126,13 +126,13 @@ def test_related_stories_follow_a_deletion(archive, django_capture_on_commit_cal
 
 def test_facet_bitmaps_are_made_once_per_index_version(archive, django_capture_on_commit_callbacks):
     searcher = indexing.get_backend().searcher()
-    first = facet_counts.facet_index(searcher, ("source", "topics"))
-    assert facet_counts.facet_index(indexing.get_backend().searcher(), ("source", "topics")) is first
+    first = bitmaps.facet_index(searcher, ("source", "topics"))
+    assert bitmaps.facet_index(indexing.get_backend().searcher(), ("source", "topics")) is first
 
     with django_capture_on_commit_callbacks(execute=True):
         archive[5].delete()
 
-    fresh = facet_counts.facet_index(indexing.get_backend().searcher(), ("source", "topics"))
+    fresh = bitmaps.facet_index(indexing.get_backend().searcher(), ("source", "topics"))
     assert fresh is not first
     assert sum(bits.bit_count() for bits in fresh.values["source"].values()) == 5
 
@@ -229,3 +229,47 @@ def test_signed_in_readers_and_cookie_setting_pages_bypass_the_cache(archive, se
     missing(factory.get("/m"))
     missing(factory.get("/m"))
     assert calls.count("404") == 2
+
+
+# ---------------------------------------------------------------------------
+# Matching and scoring by bitmaps (articles.search.bitmaps)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["النفط", "أسعار النفط", '"أسعار النفط"', "النفط -المنتخب", "+المنتخب النفط", "الأسو*", "الطلب يزداد المباراة"],
+)
+def test_matches_by_bitmaps_are_the_matches_whoosh_finds(archive, text):
+    from articles.search import query
+
+    searcher = indexing.get_backend().searcher()
+    index = bitmaps.facet_index(searcher, ("source",))
+    whoosh_query = query.build(query.parse(text))
+    expected = set(searcher.docs_for_query(whoosh_query))
+    assert set(bitmaps._docnums(bitmaps.query_bitmap(searcher, index, whoosh_query))) == expected
+    assert expected  # every query of this list finds something
+
+
+def test_scoring_fewer_candidates_keeps_the_exact_total_facets_and_best_hit(
+    search_index, make_article, django_capture_on_commit_callbacks, monkeypatch
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(30):
+            make_article(
+                title=f"خبر محلي رقم {n}",
+                body=f"تقرير عن الطقس ذكر فيه النفط مرة واحدة. رقم {n}",
+                source="سكاي نيوز عربية" if n % 3 else "بي بي سي عربي",
+            )
+        best = make_article(title="أسعار النفط", body="النفط والنفط: أسعار النفط ترتفع، والنفط يقود الأسواق.")
+    exact = search_articles(SearchRequest(q="أسعار النفط"))
+
+    monkeypatch.setattr(bitmaps, "CANDIDATES", 7)
+    capped = search_articles(SearchRequest(q="أسعار النفط", page_size=10))
+
+    assert capped.total == exact.total == 31
+    assert capped.facets == exact.facets
+    assert capped.hits[0].article == exact.hits[0].article == best
+    # Every page the total promises has its hits, and no article comes twice.
+    pages = [search_articles(SearchRequest(q="أسعار النفط", page_size=10, page=n)) for n in (1, 2, 3, 4)]
+    assert [len(page.hits) for page in pages] == [10, 10, 10, 1]
+    assert len({hit.article.pk for page in pages for hit in page.hits}) == 31

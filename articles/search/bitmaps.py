@@ -1,0 +1,543 @@
+"""Document bitmaps per version of the index: totals, facet counts, filters, candidates.
+
+Whoosh does all of a search in Python, one matching document at a time:
+it scores every match (a word is looked up by eight routes: title, lead and
+text by stem and exact form, the exact and skeleton fields), and counts
+facets per match with a categorizer that, for the topics facet, first
+rebuilds a document -> topics table of the whole index. At 100,000 articles
+a common word matches tens of thousands of documents, and a search takes
+seconds.
+
+Here a set of documents is a bitmap: a Python int whose bit n stands for
+document n. Set operations and counts on them run in C over a few
+kilobytes. They are made once per index version and process (kept with the
+backend's long-lived searcher, which is replaced when the index changes):
+
+- per facet value (source, topic, year, content type) for counts and filters;
+- per query term (an LRU of the terms searched lately), so that the
+  documents a query matches are found by combining its terms' bitmaps
+  without visiting the documents one by one.
+
+This gives the exact total and exact facet counts of every search cheaply,
+and bounds the scoring: when a query matches more than CANDIDATES
+documents, only the CANDIDATES most promising ones are scored by the full
+query (those holding the most of its words, then those with its words in
+the headline; see `candidates`), the others could not reach the first pages.
+"""
+import re
+import threading
+from bisect import bisect_left
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from whoosh import collectors
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import ListMatcher, NullMatcher
+
+# Above this many matches, only this many are scored (the rest keep their
+# place in the total and the facet counts). None scores every match.
+CANDIDATES = 1500
+TERM_CACHE_SIZE = 4000
+
+_lock = threading.Lock()
+ATTRIBUTE = "_newsroom_bitmaps"
+_MISSING = object()
+
+
+@dataclass
+class IndexBitmaps:
+    """The bitmaps of one index version (one searcher)."""
+
+    fields: tuple                 # facet fields whose values have bitmaps
+    doc_count_all: int
+    live: int                     # documents not deleted
+    values: dict                  # facet field -> value -> bitmap
+    filters: dict = field(default_factory=dict)      # filter terms -> docnum set
+    terms: OrderedDict = field(default_factory=OrderedDict)  # (field, text) -> bitmap, LRU
+
+    def bitmap(self, field_name, value):
+        return self.values.get(field_name, {}).get(value, 0)
+
+
+def facet_index(searcher, fields):
+    """The bitmaps for the index state that `searcher` reads, made on its
+    first use and kept with it: the backend keeps one searcher per process
+    and opens a new one only when the index has changed."""
+    fields = tuple(fields)
+    found = getattr(searcher, ATTRIBUTE, None)
+    if found is not None and found.fields == fields:
+        return found
+    with _lock:
+        found = getattr(searcher, ATTRIBUTE, None)
+        if found is None or found.fields != fields:
+            size = searcher.doc_count_all()
+            live = ((1 << size) - 1) & ~_deleted(searcher)
+            found = IndexBitmaps(fields, size, live, {name: _value_bitmaps(searcher, name, live) for name in fields})
+            setattr(searcher, ATTRIBUTE, found)
+    return found
+
+
+def _value_bitmaps(searcher, field_name, live):
+    values = {}
+    if field_name not in searcher.schema:
+        return values
+    for value in searcher.lexicon(field_name):
+        value = value.decode("utf-8") if isinstance(value, bytes) else value
+        bits = _bitmap(searcher.docs_for_query(wq.Term(field_name, value)), searcher.doc_count_all()) & live
+        if bits:
+            values[value] = bits
+    return values
+
+
+def _bitmap(docnums, size):
+    marks = bytearray(size // 8 + 1)
+    for docnum in docnums:
+        marks[docnum >> 3] |= 1 << (docnum & 7)
+    return int.from_bytes(marks, "little")
+
+
+def _deleted(searcher):
+    reader = searcher.reader()
+    if not reader.has_deletions():
+        return 0
+    return _bitmap((n for n in range(searcher.doc_count_all()) if reader.is_deleted(n)), searcher.doc_count_all())
+
+
+_BITS_OF_BYTE = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
+_NONZERO = re.compile(b"[^\x00]")
+
+
+def _docnums(bits):
+    """The set bits of a bitmap, in increasing order (zero bytes are skipped in C)."""
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    table = _BITS_OF_BYTE
+    for found in _NONZERO.finditer(data):
+        position = found.start()
+        base = position << 3
+        for bit in table[data[position]]:
+            yield base + bit
+
+
+# ---------------------------------------------------------------------------
+# Matching by bitmaps
+
+
+def term_bitmap(searcher, index, field_name, text):
+    """The documents holding one term, remembered (LRU) for this index version."""
+    key = (field_name, text)
+    terms = index.terms
+    bits = terms.get(key)
+    if bits is not None:
+        terms.move_to_end(key)
+        return bits
+    bits = _bitmap(searcher.docs_for_query(wq.Term(field_name, text)), index.doc_count_all)
+    terms[key] = bits
+    if len(terms) > TERM_CACHE_SIZE:
+        terms.popitem(last=False)
+    return bits
+
+
+def query_bitmap(searcher, index, query):
+    """The live documents `query` matches, combined from its terms' bitmaps
+    where the query's structure allows (terms, and/or/not); other queries
+    (phrases, prefixes) are run unscored by Whoosh."""
+    return _match(searcher, index, query) & index.live
+
+
+def _match(searcher, index, query):
+    kind = type(query)
+    if kind is wq.Term:
+        return term_bitmap(searcher, index, query.fieldname, query.text)
+    if kind is wq.Every:
+        return index.live
+    if kind in (wq.Or, wq.DisjunctionMax) and not getattr(query, "minmatch", 0):
+        bits = 0
+        covered = set()
+        later = []
+        for sub in query.subqueries:
+            if _is_bonus(sub):
+                later.append(sub)
+                continue
+            bits |= _match(searcher, index, sub)
+            covered.update(_terms_of(sub))
+        for sub in later:
+            # A bonus (all the words, or the words close together) only
+            # matches documents that one of its terms matches already.
+            if not covered.intersection(_terms_of(sub)):
+                bits |= _match(searcher, index, sub)
+        return bits
+    if kind is wq.And:
+        bits = index.live
+        for sub in query.subqueries:
+            bits &= _match(searcher, index, sub)
+            if not bits:
+                break
+        return bits
+    if kind is wq.AndMaybe:
+        return _match(searcher, index, query.a)
+    if kind is wq.AndNot:
+        return _match(searcher, index, query.a) & ~_match(searcher, index, query.b)
+    if query is wq.NullQuery:
+        return 0
+    # Phrases, prefixes...: Whoosh finds their documents; remembered like terms.
+    key = ("query", query)
+    bits = index.terms.get(key)
+    if bits is None:
+        bits = _bitmap(searcher.docs_for_query(query), index.doc_count_all)
+        index.terms[key] = bits
+        if len(index.terms) > TERM_CACHE_SIZE:
+            index.terms.popitem(last=False)
+    return bits
+
+
+def _terms_of(query):
+    """The (field, text) of the terms a query needs one of, for Terms,
+    Phrases and And/Or trees of them."""
+    if isinstance(query, wq.Term):
+        return {(query.fieldname, query.text)}
+    if isinstance(query, wq.Phrase):
+        return {(query.fieldname, word) for word in query.words}
+    found = set()
+    for sub in query.children():
+        found |= _terms_of(sub)
+    return found
+
+
+def counts(index, matched, fields):
+    """{field: {value: number of matched documents}} for every value present."""
+    result = {}
+    for name in fields:
+        result[name] = {
+            value: count for value, bits in index.values.get(name, {}).items() if (count := (matched & bits).bit_count())
+        }
+    return result
+
+
+def restrict(index, matched, terms):
+    """`matched` cut down to the documents that have every (field, value) of `terms`."""
+    for name, value in terms:
+        matched &= index.bitmap(name, value)
+    return matched
+
+
+# ---------------------------------------------------------------------------
+# Bounding the scoring
+
+
+def _word_queries(query):
+    """The per-word parts of a query as articles.search.query builds it: the
+    subqueries of its (optional or required) disjunction. A one-word query
+    is a disjunction of the word's routes (title, lead, text...), which then
+    count as its parts: more routes, a better match."""
+    if isinstance(query, wq.AndNot):
+        query = query.a
+    if isinstance(query, wq.AndMaybe):
+        return _word_queries(query.a) + _word_queries(query.b)
+    if isinstance(query, (wq.Or, wq.And)) and not isinstance(query, wq.DisjunctionMax):
+        return [sub for sub in query.children() if not _is_bonus(sub)]
+    return [query]
+
+
+def _is_bonus(query):
+    # The all-words and proximity bonuses repeat the words; they do not
+    # tell which words a document holds.
+    if isinstance(query, wq.Phrase):
+        return True
+    return isinstance(query, wq.And) and all(isinstance(sub, wq.Term) for sub in query.children())
+
+
+def _headline_terms(query, out):
+    if isinstance(query, wq.Term):
+        if query.fieldname == "title":
+            out.append(query)
+        return out
+    for sub in query.children():
+        _headline_terms(sub, out)
+    return out
+
+
+def candidates(searcher, index, query, matched, limit):
+    """The `limit` documents of `matched` most worth scoring, as a bitmap
+    (all of `matched` when it has no more). A larger limit gives a superset.
+
+    In order: documents holding more of the query's words before those
+    holding fewer, and among equals those with a query word in the
+    headline first (the headline weighs three times the body), then the
+    most recently indexed.
+    """
+    if matched.bit_count() <= limit:
+        return matched
+    words = [_match(searcher, index, word) & matched for word in _word_queries(query)]
+    # Bit-sliced counting: how many words each document holds.
+    levels = []
+    for bits in words:
+        carry = bits
+        for position, level in enumerate(levels):
+            levels[position], carry = level ^ carry, level & carry
+            if not carry:
+                break
+        if carry:
+            levels.append(carry)
+    headline = 0
+    for word in _word_queries(query):
+        for term in _headline_terms(word, []):
+            headline |= term_bitmap(searcher, index, term.fieldname, term.text)
+    chosen = 0
+    for count in range(len(words), 0, -1):
+        if count >= 1 << len(levels):
+            continue  # no document holds that many
+        tier = matched
+        for position, level in enumerate(levels):
+            tier &= level if count >> position & 1 else ~level
+        for part in (tier & headline, tier & ~headline):
+            room = limit - chosen.bit_count()
+            if part.bit_count() <= room:
+                chosen |= part
+            else:
+                chosen |= _highest(part, room)
+                return chosen
+    return chosen
+
+
+def _highest(bits, count):
+    """The `count` highest set bits of `bits` (the most recently indexed documents)."""
+    if count <= 0:
+        return 0
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    kept = []
+    for position in range(len(data) - 1, -1, -1):
+        byte = data[position]
+        if not byte:
+            continue
+        for bit in range(7, -1, -1):
+            if byte >> bit & 1:
+                kept.append((position << 3) + bit)
+                if len(kept) == count:
+                    return _bitmap(kept, bits.bit_length())
+    return _bitmap(kept, bits.bit_length())
+
+
+class DocsQuery(wq.Query):
+    """Matches the documents of a bitmap, scoring nothing: And-ed with a
+    query, it limits the scoring to these documents while the query's
+    matchers skip straight to them."""
+
+    def __init__(self, bits):
+        self.bits = bits
+        self._sorted = None
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self.bits.bit_count()} documents)"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.bits == self.bits
+
+    def __hash__(self):
+        return hash(self.bits)
+
+    def is_leaf(self):
+        return True
+
+    def estimate_size(self, ixreader):
+        return self.bits.bit_count()
+
+    def matcher(self, searcher, context=None):
+        if self._sorted is None:
+            self._sorted = list(_docnums(self.bits))
+        offset = 0
+        parent = searcher.get_parent()
+        if parent is not searcher:
+            offset = parent._offset_for_subsearcher(searcher) or 0
+        end = offset + searcher.doc_count_all()
+        ids = [docnum - offset for docnum in self._sorted if offset <= docnum < end]
+        if not ids:
+            return NullMatcher()
+        return ListMatcher(ids, all_weights=0.0)
+
+
+# ---------------------------------------------------------------------------
+# The collector
+
+
+def _filter_docs(index, terms):
+    """The set of document numbers that have every (field, value) of
+    `terms` (a search filter), or None when that is every document; kept
+    with the index's bitmaps, as the same filters come back again and again."""
+    terms = tuple(terms)
+    if not terms:
+        return None
+    found = index.filters.get(terms, _MISSING)
+    if found is _MISSING:
+        bits = restrict(index, index.live, terms)
+        # Whoosh reads the set (never changes it); None lets everything in
+        # without a membership test per document.
+        found = None if bits == index.live else set(_docnums(bits))
+        if len(index.filters) > 256:
+            index.filters.clear()
+        index.filters[terms] = found
+    return found
+
+
+def _flat_leaves(query):
+    """The leaves of a query whose score is the plain sum of its leaves'
+    scores (Or trees of terms, phrases and and-ed terms, as the query
+    builder makes them), or None for any other shape."""
+    if isinstance(query, wq.Or) and not isinstance(query, wq.DisjunctionMax):
+        if query.boost != 1.0 or getattr(query, "scale", None) or getattr(query, "minmatch", 0):
+            return None
+        leaves = []
+        for sub in query.children():
+            found = _flat_leaves(sub)
+            if found is None:
+                return None
+            leaves.extend(found)
+        return leaves
+    if isinstance(query, (wq.Term, wq.Phrase)) or _is_bonus(query):
+        return [query]
+    return None
+
+
+class _BlockScorer(collectors.Collector):
+    """The top N hits, scored block of candidates by block.
+
+    The candidates come in blocks (the CANDIDATES most promising matches,
+    then the next CANDIDATES, ...); each block is ranked by score and put
+    after the blocks before it, so that every page of a search shows each
+    hit once, whatever the page.
+
+    A query shaped as the query builder makes it (an Or tree of terms,
+    phrases and and-ed terms: `leaves`) is scored leaf by leaf: Whoosh would
+    move a tree of union matchers (thirty leaves for a three-word query) to
+    each document in turn, while the bitmaps tell in advance which
+    candidates each leaf matches, so each leaf's matcher skips straight to
+    those. The score is the same sum of the leaves' scores, computed in full
+    (Whoosh's union matchers drop, after a while, leaves that can no longer
+    lift a document into the top N on their own). Other queries are scored
+    by Whoosh, limited to the block.
+    """
+
+    def __init__(self, limit, blocks, leaves, index):
+        super().__init__()
+        self.limit = limit
+        self.blocks = blocks
+        self.leaves = leaves
+        self.index = index
+        self.items = []
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        self.items = []
+
+    def run(self):
+        try:
+            for block in self.blocks:
+                if len(self.items) >= self.limit:
+                    break
+                scored = self._leaf_scores(block) if self.leaves is not None else self._whoosh_scores(block)
+                need = self.limit - len(self.items)
+                # Highest score first, then the lower document number (as Whoosh orders ties).
+                self.items.extend(sorted(((score, docnum) for docnum, score in scored), key=lambda i: (-i[0], i[1]))[:need])
+        finally:
+            self.finish()
+
+    def _leaf_scores(self, block):
+        scores = {}
+        searcher = self.top_searcher
+        for subsearcher, offset in searcher.leaf_searchers():
+            window = ((1 << subsearcher.doc_count_all()) - 1) << offset
+            for leaf in self.leaves:
+                docs = block & window & _match(searcher, self.index, leaf)
+                if not docs:
+                    continue
+                matcher = leaf.matcher(subsearcher, self.context)
+                skip_to = _fast_skip if isinstance(matcher, W3LeafMatcher) else _plain_skip
+                for docnum in _docnums(docs):
+                    local = docnum - offset
+                    if not matcher.is_active():
+                        break
+                    if matcher.id() < local:
+                        skip_to(matcher, local)
+                        if not matcher.is_active():
+                            break
+                    if matcher.id() == local:
+                        scores[docnum] = scores.get(docnum, 0.0) + matcher.score()
+        return scores.items()
+
+    def _whoosh_scores(self, block):
+        collector = collectors.TopCollector(limit=self.limit, usequality=False)
+        self.top_searcher.search_with_collector(wq.And([DocsQuery(block), self.q]), collector, self.context)
+        return [(hit.docnum, hit.score) for hit in collector.results()]
+
+    def results(self):
+        return self._results(list(self.items))
+
+    def count(self):
+        return sum(block.bit_count() for block in self.blocks)
+
+    def computes_count(self):
+        return True
+
+    def all_ids(self):
+        for block in self.blocks:
+            yield from _docnums(block)
+
+
+def _plain_skip(matcher, target):
+    matcher.skip_to(target)
+
+
+def _fast_skip(matcher, target):
+    """W3LeafMatcher.skip_to, with a binary search inside the block where
+    Whoosh steps through it posting by posting."""
+    if target > matcher.block_max_id():
+        matcher._skip_to_block(lambda: target > matcher.block_max_id())
+        if not matcher.is_active():
+            return
+    if matcher._ids is None:
+        matcher._read_ids()
+    position = bisect_left(matcher._ids, target, matcher._i, matcher._blocklength)
+    if position == matcher._blocklength:
+        matcher._i = position - 1
+        matcher.next()  # on to the next block
+    else:
+        matcher._i = position
+
+
+@dataclass
+class Search:
+    query: object        # what to give Searcher.search_with_collector
+    collector: object
+    matched: int         # bitmap of every match (after the filter): total and facets
+    scored: int | None   # bitmap of the matches scored, None for all
+
+
+def plan(searcher, index, query, limit, terms=(), sortedby=None, reverse=False, candidate_limit=_MISSING):
+    """How to run `query`: its matches as a bitmap (within the filter
+    `terms`), and a collector for the top `limit` hits (by score, or by
+    `sortedby`) that scores the matches in blocks of `candidate_limit`
+    candidates (default CANDIDATES; None for one block of every match),
+    only as many blocks as `limit` hits need."""
+    if candidate_limit is _MISSING:
+        candidate_limit = CANDIDATES
+    matched = restrict(index, query_bitmap(searcher, index, query), terms)
+    if sortedby is not None:
+        inner = collectors.SortingCollector(sortedby, limit=limit, reverse=reverse)
+        if isinstance(query, wq.Every):
+            # A listing without words: visit only the documents it lists.
+            return Search(DocsQuery(matched) if matched else wq.NullQuery, inner, matched, None)
+        allowed = _filter_docs(index, terms)
+        if allowed is not None and not allowed:
+            # Whoosh reads an empty filter as "no filter"; this one lets nothing in.
+            allowed = {-1}
+        collector = collectors.FilterCollector(inner, allowed, None) if allowed is not None else inner
+        return Search(query, collector, matched, None)
+    blocks, scored = [matched] if matched else [], None
+    if candidate_limit is not None and matched.bit_count() > candidate_limit:
+        blocks, previous = [], 0
+        for number in range(1, -(-limit // candidate_limit) + 1):
+            chosen = candidates(searcher, index, query, matched, candidate_limit * number)
+            blocks.append(chosen & ~previous)
+            previous = chosen
+        scored = previous
+    return Search(query, _BlockScorer(limit, blocks, _flat_leaves(query), index), matched, scored)
