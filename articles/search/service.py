@@ -120,38 +120,39 @@ def _backend():
     return get_backend()
 
 
-def _filter_query(req):
-    from whoosh import query as wq
-
-    terms = [wq.Term("django_ct", "articles.article")]
+def _filter_terms(req):
+    """The (field, value) pairs every hit must have."""
+    terms = [("django_ct", "articles.article")]
     if req.source:
-        terms.append(wq.Term("source", req.source))
+        terms.append(("source", req.source))
     if req.topic:
-        terms.append(wq.Term("topics", req.topic))
+        terms.append(("topics", req.topic))
     if req.year:
-        terms.append(wq.Term("year", str(req.year)))
-    return wq.And(terms)
+        terms.append(("year", str(req.year)))
+    return terms
 
 
-def _facets(results, req):
+def _facet_labels():
+    """Every source's and topic's name by slug: two small tables, read once
+    per archive version instead of twice per search (articles.caching)."""
+    from articles import caching
     from articles.models import Source, Topic
 
+    def load():
+        return dict(Source.objects.values_list("slug", "name")), dict(Topic.objects.values_list("slug", "name"))
+
+    return caching.cached("facet-labels", load)
+
+
+def _facets(groups_by_field, req):
     counts = {}
     for name in FACET_FIELDS:
-        try:
-            groups = results.groups(name)
-        except KeyError:
-            groups = {}
+        groups = groups_by_field.get(name, {})
         counts[name] = sorted(
             ((value, count) for value, count in groups.items() if value),
             key=lambda item: (-item[1], item[0]),
         )
-    source_names = dict(
-        Source.objects.filter(slug__in=[v for v, _c in counts["source"][:FACET_LIMIT]]).values_list("slug", "name")
-    )
-    topic_names = dict(
-        Topic.objects.filter(slug__in=[v for v, _c in counts["topics"][:FACET_LIMIT]]).values_list("slug", "name")
-    )
+    source_names, topic_names = _facet_labels()
     return {
         "source": [
             FacetValue(v, source_names.get(v, v), c, v == req.source) for v, c in counts["source"][:FACET_LIMIT]
@@ -178,9 +179,8 @@ def _load_articles(django_ids):
 def search_articles(req):
     """Run a search request: hits with snippets, facet counts, a suggestion."""
     from whoosh import query as wq
-    from whoosh.sorting import Count, FieldFacet
 
-    from articles.search import highlight, query
+    from articles.search import bitmaps, highlight, query
 
     page = SearchPage(request=req)
     parsed = query.parse(req.q)
@@ -196,19 +196,17 @@ def search_articles(req):
     sort_kwargs = {}
     if req.sort == "newest" or isinstance(text_query, wq.Every):
         sort_kwargs = {"sortedby": "published", "reverse": True}
-    facets = [FieldFacet(name, allow_overlap=(name == "topics"), maptype=Count) for name in FACET_FIELDS]
-    collector = searcher.collector(
-        filter=_filter_query(req),
-        limit=req.page * req.page_size,
-        groupedby=facets,
-        **sort_kwargs,
-    )
+    # The total and the facet counts come from document bitmaps kept per
+    # index version, and a query matching very many articles has only its
+    # most promising ones scored (articles.search.bitmaps).
+    index_bitmaps = bitmaps.facet_index(searcher, FACET_FIELDS + ("django_ct",))
+    plan = bitmaps.plan(searcher, index_bitmaps, text_query, req.page * req.page_size, _filter_terms(req), **sort_kwargs)
     # Our BM25F parameters, without touching the shared searcher.
-    searcher.search_with_collector(text_query, collector, context=searcher.context(weighting=query.WEIGHTING))
-    results = collector.results()
-    page.total = len(results)
+    searcher.search_with_collector(plan.query, plan.collector, context=searcher.context(weighting=query.WEIGHTING))
+    results = plan.collector.results()
+    page.total = plan.matched.bit_count()
     page.num_pages = (page.total + req.page_size - 1) // req.page_size
-    page.facets = _facets(results, req)
+    page.facets = _facets(bitmaps.counts(index_bitmaps, plan.matched, FACET_FIELDS), req)
 
     start = (req.page - 1) * req.page_size
     page_hits = list(results)[start : start + req.page_size]
@@ -296,7 +294,17 @@ def suggest(text, searcher=None):
 
 def related_articles(article, limit=5):
     """Up to `limit` other articles most like this one (Whoosh's more-like-this
-    over our analysed text field, fed with the article's text from the DB)."""
+    over our analysed text field, fed with the article's text from the DB).
+
+    The ids are remembered until the archive changes (articles.caching): a
+    more-like-this query scores a large part of the archive."""
+    from articles import caching
+
+    ids = caching.cached(f"related:{article.pk}:{limit}", lambda: _related_ids(article, limit))
+    return [related for related in _load_articles(ids) if related is not None]
+
+
+def _related_ids(article, limit):
     from articles.search.indexing import identifier
 
     searcher = _backend().searcher()
@@ -306,4 +314,4 @@ def related_articles(article, limit=5):
     text = "\n".join([article.title, article.title, article.lead, article.body])
     results = searcher.more_like(docnum, "text", text=text, top=limit, numterms=12)
     ids = [hit["django_id"] for hit in results if hit["django_id"] != str(article.pk)]
-    return [related for related in _load_articles(ids[:limit]) if related is not None]
+    return ids[:limit]
