@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from whoosh import collectors
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.matching import FilterMatcher, ListMatcher, NullMatcher, WrappingMatcher
+from whoosh.reading import TermNotFound
 
 # Above this many matches, only this many are scored (the rest keep their
 # place in the total and the facet counts). None scores every match.
@@ -131,11 +132,38 @@ def term_bitmap(searcher, index, field_name, text):
     if bits is not None:
         terms.move_to_end(key)
         return bits
-    bits = _bitmap(searcher.docs_for_query(wq.Term(field_name, text)), index.doc_count_all)
+    bits = _posting_bitmap(searcher, field_name, text, index.doc_count_all)
     terms[key] = bits
     if len(terms) > TERM_CACHE_SIZE:
         terms.popitem(last=False)
     return bits
+
+
+def _posting_bitmap(searcher, field_name, text, size):
+    """The documents of one term's posting lists (deleted ones included:
+    callers mask them with the live bitmap), read block by block: Whoosh's
+    own all_ids() makes two method calls per posting."""
+    marks = bytearray(size // 8 + 1)
+    for reader, offset in searcher.reader().leaf_readers():
+        try:
+            matcher = reader.postings(field_name, text)
+        except TermNotFound:
+            continue
+        if isinstance(matcher, FilterMatcher):  # the segment's deletions
+            matcher = matcher.child
+        if isinstance(matcher, W3LeafMatcher):
+            while matcher.is_active():
+                if matcher._ids is None:
+                    matcher._read_ids()
+                for docnum in matcher._ids:
+                    docnum += offset
+                    marks[docnum >> 3] |= 1 << (docnum & 7)
+                matcher._next_block()
+        else:
+            for docnum in matcher.all_ids():
+                docnum += offset
+                marks[docnum >> 3] |= 1 << (docnum & 7)
+    return int.from_bytes(marks, "little")
 
 
 def query_bitmap(searcher, index, query):
@@ -451,7 +479,7 @@ class _BlockScorer(collectors.Collector):
                 if not docs:
                     continue
                 matcher = leaf.matcher(subsearcher, self.context)
-                skip_to = _fast_skip if isinstance(matcher, W3LeafMatcher) else _plain_skip
+                skip_to = _skipper(matcher)
                 for docnum in _docnums(docs):
                     local = docnum - offset
                     if not matcher.is_active():
@@ -485,6 +513,16 @@ class _BlockScorer(collectors.Collector):
 
 def _plain_skip(matcher, target):
     matcher.skip_to(target)
+
+
+def _skipper(matcher):
+    """The fastest way to move this matcher forward (see _fast_skip)."""
+    if type(matcher) is W3LeafMatcher:
+        return _fast_skip
+    if type(matcher) is WrappingMatcher and type(matcher.child) is W3LeafMatcher:
+        # A boosted term: the wrapper only multiplies the score.
+        return lambda wrapper, target: _fast_skip(wrapper.child, target)
+    return _plain_skip
 
 
 def _fast_skip(matcher, target):
@@ -541,3 +579,14 @@ def plan(searcher, index, query, limit, terms=(), sortedby=None, reverse=False, 
             previous = chosen
         scored = previous
     return Search(query, _BlockScorer(limit, blocks, _flat_leaves(query), index), matched, scored)
+
+
+def top_documents(searcher, query, limit, exclude=(), context=None, candidate_limit=_MISSING):
+    """[(docnum, score)] of the `limit` best matches of `query`, leaving out
+    the document numbers in `exclude`: a search without facets or filters
+    (more-like-this), through the same bounded scoring as `plan`."""
+    index = getattr(searcher, ATTRIBUTE, None) or facet_index(searcher, ("django_ct",))
+    search = plan(searcher, index, query, limit + len(exclude), candidate_limit=candidate_limit)
+    searcher.search_with_collector(search.query, search.collector, context=context or searcher.context())
+    hits = [(hit.docnum, hit.score) for hit in search.collector.results() if hit.docnum not in exclude]
+    return hits[:limit]

@@ -292,6 +292,11 @@ def suggest(text, searcher=None):
     return " ".join(words) if changed else None
 
 
+# More-like-this scores only the articles holding the most key terms of the
+# article, at most this many (see articles.search.bitmaps.candidates).
+RELATED_CANDIDATES = 300
+
+
 def related_articles(article, limit=5):
     """Up to `limit` other articles most like this one (Whoosh's more-like-this
     over our analysed text field, fed with the article's text from the DB).
@@ -305,6 +310,12 @@ def related_articles(article, limit=5):
 
 
 def _related_ids(article, limit):
+    # Whoosh's more_like(): the text's key terms, or-ed; scored through
+    # articles.search.bitmaps, which scores only the documents holding the
+    # most of them when very many hold some (more_like scores them all).
+    from whoosh import query as wq
+
+    from articles.search import bitmaps
     from articles.search.indexing import identifier
 
     searcher = _backend().searcher()
@@ -312,6 +323,9 @@ def _related_ids(article, limit):
     if docnum is None:
         return []
     text = "\n".join([article.title, article.title, article.lead, article.body])
-    results = searcher.more_like(docnum, "text", text=text, top=limit, numterms=12)
-    ids = [hit["django_id"] for hit in results if hit["django_id"] != str(article.pk)]
-    return ids[:limit]
+    key_terms = searcher.key_terms_from_text("text", text, numterms=12)
+    if not key_terms:
+        return []
+    like = wq.Or([wq.Term("text", word, boost=weight) for word, weight in key_terms])
+    hits = bitmaps.top_documents(searcher, like, limit, exclude={docnum}, candidate_limit=RELATED_CANDIDATES)
+    return [searcher.stored_fields(number)["django_id"] for number, _score in hits]
