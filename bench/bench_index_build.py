@@ -14,9 +14,10 @@ bench/common.py), in fresh processes:
   WhooshEngine (StemmingAnalyzer, stored fields) on the same rows, with the
   same SearchIndex.
 
-Peak memory is given for the command's own process (getrusage) and for the
-command with all its sub-processes (the sum of their resident sizes,
-sampled every 100 ms).
+Peak memory is given for the largest single process (getrusage) and for
+the command with all its sub-processes (the sum of their resident sizes,
+sampled every 100 ms). CPU s is the user and system time of the command
+and its sub-processes: on a busy machine, wall time grows, CPU time hardly.
 """
 import argparse
 import sys
@@ -64,6 +65,7 @@ def main():
                     name,
                     " ".join(command[:1] + [c for c in command[1:] if c.startswith("--using") or c.startswith("--procs")]),
                     measured.wall,
+                    measured.cpu,
                     articles / measured.wall,
                     measured.peak_rss_mb,
                     measured.peak_tree_mb,
@@ -72,7 +74,7 @@ def main():
                 ]
             )
             print(
-                f"{ds.name}: {name}: {measured.wall:.1f} s, {articles / measured.wall:.0f} articles/s, "
+                f"{ds.name}: {name}: {measured.wall:.1f} s ({measured.cpu:.0f} CPU s), {articles / measured.wall:.0f} articles/s, "
                 f"peak RSS {measured.peak_rss_mb:.0f} MB (with sub-processes {measured.peak_tree_mb:.0f} MB), "
                 f"{documents} documents",
                 flush=True,
@@ -82,7 +84,7 @@ def main():
             rows[-2].append(f"{speedup:.2f}x")
             rows[-1].append("1.00x")
     print()
-    headers = ["data set", "articles", "engine", "command", "wall s", "articles/s", "peak RSS MB",
+    headers = ["data set", "articles", "engine", "command", "wall s", "CPU s", "articles/s", "peak RSS MB",
                "peak RSS tree MB", "documents", "load", "speed vs stock"]
     print(common.table([row + [""] * (len(headers) - len(row)) for row in rows], headers))
 

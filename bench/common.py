@@ -293,10 +293,11 @@ def manage(ds, *args, settings="bench.settings", **kwargs):
 @dataclass
 class Measured:
     wall: float           # seconds
-    peak_rss_mb: float    # the process's own peak (getrusage of the child)
+    peak_rss_mb: float    # the largest single process's peak (getrusage of the child and what it reaped)
     peak_tree_mb: float   # the sum over it and its descendants, sampled every 100 ms
     stdout: str
     stderr: str
+    cpu: float = 0.0      # user + system seconds of the command and its sub-processes
 
 
 def measure(command, env):
@@ -339,7 +340,9 @@ def measure(command, env):
         raise SystemExit(
             f"{' '.join(map(str, command))} exited {process.returncode}\n{output.get('err', '')[-3000:]}"
         )
-    return Measured(wall, usage.ru_maxrss / 1024.0, peak[0] / 1024.0, output["out"], output["err"])
+    return Measured(
+        wall, usage.ru_maxrss / 1024.0, peak[0] / 1024.0, output["out"], output["err"], usage.ru_utime + usage.ru_stime
+    )
 
 
 def _group_rss_kb(pid):
