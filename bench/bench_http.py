@@ -10,12 +10,17 @@ bench/wrk_paths.lua, which cycles through a list of paths:
 
 - /healthz:     the floor (Django and gunicorn doing no work): the baseline;
 - /search/?q=   the query mix (bench/queries.txt or the relevance set);
-- permalinks    1,000 articles spread over the archive (each page also
-                finds its related stories);
+- permalink     1,000 articles spread over the archive (each page also
+                finds its related stories, remembered per worker process
+                until the archive changes);
+- permalink-20  20 of them, so that every worker has their related
+                stories at hand: the cost of a page read often;
 - /             the home page.
 
-Each target gets a 5 s warm-up, then --duration seconds with 1 connection
-and with 8. Latency percentiles are wrk's own (from every request).
+Each target gets a warm-up (--warmup seconds of the same load with 8
+connections, so that each worker has opened the index and made its
+bitmaps), then --duration seconds with 1 connection and with 8. Latency
+percentiles are wrk's own (from every request).
 """
 import argparse
 import json
@@ -63,7 +68,8 @@ def main():
     parser.add_argument("--size", default="100000", help='articles of the large corpus, or "real"')
     parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
     parser.add_argument("--connections", default="1,8")
-    parser.add_argument("--targets", default="healthz,search,permalink,home")
+    parser.add_argument("--targets", default="healthz,search,permalink,permalink-20,home")
+    parser.add_argument("--warmup", type=int, default=30, help="seconds of load before each target's figures")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -80,6 +86,7 @@ def main():
         "permalink": [served.quote_path(p) for p in served.permalink_paths(ds)],
         "home": ["/"],
     }
+    lists["permalink-20"] = lists["permalink"][::50]
     app = served.start(ds, workers=args.workers)
     try:
         workers = app.env.get("WEB_CONCURRENCY") or "gunicorn.conf.py default"
@@ -90,7 +97,7 @@ def main():
         for target in args.targets.split(","):
             paths_file = scratch / f"{target}.txt"
             paths_file.write_text("\n".join(lists[target]) + "\n")
-            wrk(app.base_url, paths_file, 2, 5)  # warm-up
+            wrk(app.base_url, paths_file, 8, args.warmup if target != "healthz" else 5)  # warm-up
             for connections in [int(c) for c in args.connections.split(",")]:
                 result = wrk(app.base_url, paths_file, connections, args.duration)
                 if target == "healthz":
