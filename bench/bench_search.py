@@ -13,9 +13,14 @@ later pass. The engines:
 
 - ours: search_articles(), the one entry point of the page and the API
   (search + facet counts + the page's rows + snippets);
-- ours-reopen: the same with a new Whoosh searcher per query;
+- ours-exact: the same, every match scored (no cap on the candidates);
+- ours-reopen: the same with a new Whoosh searcher per query (what
+  haystack does), so the bitmaps are made again for every query too;
 - stock: haystack's SearchQuerySet().auto_query(q)[:20] on haystack's stock
-  Whoosh index of the same articles (no rows, no snippets, no facets).
+  Whoosh index of the same articles (no rows, no snippets, no facets);
+- before: with --before REV, search_articles() as it was at git revision
+  REV (exported to the scratch folder), on the same index: the figures
+  before the speed work.
 
 The ratio is stock's figure over ours: how many times faster we are.
 """
@@ -30,7 +35,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
 
-ENGINES = ("ours", "ours-reopen", "stock")
+ENGINES = ("ours", "ours-exact", "stock")
+
+
+def export_tree(rev):
+    """The repository at `rev`, exported once to the scratch folder."""
+    commit = common.run(["git", "rev-parse", "--short", rev], env=None).stdout.strip()
+    tree = common.SCRATCH / f"tree-{commit}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", commit], cwd=common.REPO, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
 
 
 def drop_page_cache():
@@ -46,8 +62,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="100000", help='articles of the large corpus, or "real"')
     parser.add_argument("--passes", type=int, default=4, help="passes over the mix (the first is cold)")
-    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--engines", default=",".join(ENGINES), help="of: ours, ours-exact, ours-reopen, stock")
     parser.add_argument("--drop-caches", action="store_true", help="drop the OS page cache before each cold pass")
+    parser.add_argument("--before", metavar="REV", help="also run search_articles() of this git revision")
     args = parser.parse_args()
 
     common.print_header("Backend search latency")
@@ -60,12 +77,18 @@ def main():
         json.dump(queries, handle, ensure_ascii=False)
         queries_file = handle.name
 
+    runs = [(name, name, common.REPO) for name in engines]
+    if args.before:
+        runs.append((f"before ({args.before})", "ours", export_tree(args.before)))
     results = {}
-    for name in engines:
+    for name, engine, tree in runs:
         dropped = drop_page_cache() if args.drop_caches else False
+        env = ds.env()
+        env["PYTHONPATH"] = str(tree)
         done = common.run(
-            [common.PYTHON, str(common.REPO / "bench" / "search_worker.py"), name, queries_file, args.passes],
-            env=ds.env(),
+            [common.PYTHON, str(tree / "bench" / "search_worker.py"), engine, queries_file, args.passes],
+            env=env,
+            cwd=tree,
         )
         result = json.loads(done.stdout.strip().splitlines()[-1])
         cold = common.summary_ms(result["passes"][0])

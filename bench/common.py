@@ -268,10 +268,10 @@ def ensure_indexes(ds, stock=True):
 # Child processes
 
 
-def run(command, env, check=True, timeout=None, input=None):
+def run(command, env, check=True, timeout=None, input=None, cwd=REPO):
     done = subprocess.run(
         [str(part) for part in command],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,

@@ -8,6 +8,8 @@ ENGINE is one of:
                  rows in two queries, highlighted snippets and titles);
   ours-reopen    the same, but with a new Whoosh searcher for every query
                  (as haystack does), to measure what the long-lived one saves;
+  ours-exact     the same, scoring every match (no cap on the candidates,
+                 articles.search.bitmaps.CANDIDATES = None);
   stock          haystack's SearchQuerySet(using="stock").auto_query(q), first
                  page of 20 results, on haystack's stock Whoosh index.
 
@@ -26,11 +28,15 @@ import django  # noqa: E402
 
 
 def engine(name):
-    if name in ("ours", "ours-reopen"):
+    if name in ("ours", "ours-reopen", "ours-exact"):
         from articles.search import indexing
         from articles.search.service import SearchRequest, search_articles
 
         backend = indexing.get_backend()
+        if name == "ours-exact":
+            from articles.search import bitmaps
+
+            bitmaps.CANDIDATES = None
 
         def run(q):
             if name == "ours-reopen":

@@ -85,7 +85,7 @@ def _value_bitmaps(searcher, field_name, live):
         return values
     for value in searcher.lexicon(field_name):
         value = value.decode("utf-8") if isinstance(value, bytes) else value
-        bits = _bitmap(searcher.docs_for_query(wq.Term(field_name, value)), searcher.doc_count_all()) & live
+        bits = _posting_bitmap(searcher, field_name, value, searcher.doc_count_all()) & live
         if bits:
             values[value] = bits
     return values
