@@ -233,13 +233,14 @@ def skeleton(word):
     than three letters are left (too many words would share it)."""
     if not is_arabic(word):
         return ""
+    # Letters doubled in the spelling count once ("موللر" = "مولر"); letters
+    # that only meet once the vowels are gone stay ("جوجل" -> "ججل").
+    word = "".join(ch for i, ch in enumerate(word) if i == 0 or ch != word[i - 1])
     rest = word[1:]
     if rest.endswith("ه"):
         rest = rest[:-1]
-    rest = rest.translate(_SKELETON_DROP)
-    letters = (word[0] + rest).translate(_SKELETON_FOLD)
-    collapsed = "".join(ch for i, ch in enumerate(letters) if i == 0 or ch != letters[i - 1])
-    return collapsed if len(collapsed) >= MIN_SKELETON else ""
+    letters = (word[0] + rest.translate(_SKELETON_DROP)).translate(_SKELETON_FOLD)
+    return letters if len(letters) >= MIN_SKELETON else ""
 
 
 @lru_cache(maxsize=500_000)

@@ -2,8 +2,8 @@
 
 Each text is indexed three ways (see articles.arabic.word_forms):
 
-- "stem" fields (title, lead, text): at each position the word's light stem
-  and its exact form, with positions, for word and phrase queries;
+- "stem" fields (title, lead, text): the words' light stems, with positions,
+  for word and phrase queries;
 - the "exact" field: exact forms only, so a query can prefer the word as the
   reader wrote it ("بوتين", not every word that stems to "بوت");
 - the "skeleton" field: consonant skeletons, for the other spellings of a
@@ -41,7 +41,7 @@ def _terms(readings, form):
     terms = {}
     for forms, weight in readings:
         if form == "stem":
-            candidates = (forms.stem, forms.exact)
+            candidates = (forms.stem,)
         elif form == "exact":
             candidates = (forms.exact,)
         else:

@@ -67,6 +67,7 @@ class Clause:
     required: bool = False
     excluded: bool = False
     forms: list = field(default_factory=list)   # arabic.WordForms per word
+    readings: tuple = ()                          # arabic.index_forms of a word clause
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class ParsedQuery:
             if clause.kind == "prefix":
                 prefixes.update(clause.terms)
                 continue
-            for forms in clause.forms:
+            for forms in clause.forms + [forms for forms, _weight in clause.readings[1:]]:
                 stems.add(forms.stem)
                 exacts.add(forms.exact)
                 if forms.skeleton and clause.kind == "word":
@@ -144,7 +145,9 @@ def parse(text):
             if not forms:
                 continue
             kind = "phrase" if len(forms) > 1 else "word"
-            parsed.clauses.append(Clause(kind, [f.stem for f in forms], raw, required, excluded, forms))
+            # A quoted word means the word as written: no other readings.
+            readings = (arabic.Reading(forms[0], 1.0),) if kind == "word" else ()
+            parsed.clauses.append(Clause(kind, [f.stem for f in forms], raw, required, excluded, forms, readings))
             continue
         raw = match.group("word")
         if raw.lower() in _OPERATOR_WORDS and not sign:
@@ -159,25 +162,37 @@ def parse(text):
                 continue
         # Punctuation inside a token ("COVID-19", "ترامب:") separates words.
         for word, _s, _e in arabic.tokenize(raw):
-            for forms in _forms(word):
-                parsed.clauses.append(Clause("word", [forms.stem], word, required, excluded, [forms]))
+            normalized = arabic.normalize_word(word)
+            if normalized and not arabic.is_stopword(normalized):
+                readings = arabic.index_forms(normalized)
+                forms = readings[0].forms
+                parsed.clauses.append(Clause("word", [forms.stem], word, required, excluded, [forms], readings))
     return parsed
 
 
-def _word_query(forms, weights=ROUTE_WEIGHTS):
-    """Every route by which one word may match, each with its weight."""
-    stem, exact, skeleton = forms
-    routes = []
-    for name in TEXT_FIELDS:
-        routes.append(wq.Term(name, stem, boost=weights[name]))
-        if exact != stem:
-            # The stem fields hold exact forms too: "فلسطين" meets the
-            # "فلسطين" of "الفلسطينية" even where the stemmer cut it.
-            routes.append(wq.Term(name, exact, boost=weights[name]))
-    routes.append(wq.Term("exact", exact, boost=weights["exact"]))
-    if skeleton:
-        routes.append(wq.Term("skeleton", skeleton, boost=weights["skeleton"]))
-    return wq.Or(routes)
+def _word_query(readings, weights=ROUTE_WEIGHTS):
+    """Every route by which one word may match, each with its weight.
+
+    `readings` are the word's readings (articles.arabic.index_forms): the
+    word as typed, and, for a leading bare و/ف/ب/ل, the rest of it, which
+    counts as much as the index counts it."""
+    routes = {}
+
+    def add(field_name, text, boost):
+        key = (field_name, text)
+        routes[key] = max(boost, routes.get(key, 0.0))
+
+    for (exact, stem, skeleton), reading_weight in readings:
+        for name in TEXT_FIELDS:
+            add(name, stem, weights[name] * reading_weight)
+            if exact != stem:
+                # The stem fields hold stems: "فلسطين" (its stem cut to
+                # "فلسط") meets the "فلسطين" of "الفلسطينية" here.
+                add(name, exact, weights[name] * reading_weight)
+        add("exact", exact, weights["exact"] * reading_weight)
+        if skeleton:
+            add("skeleton", skeleton, weights["skeleton"] * reading_weight)
+    return wq.Or([wq.Term(name, text, boost=boost) for (name, text), boost in routes.items()])
 
 
 def _phrase_query(stems, boost=1.0):
@@ -186,10 +201,13 @@ def _phrase_query(stems, boost=1.0):
 
 def _clause_query(clause):
     if clause.kind == "prefix":
-        return wq.Or([wq.Prefix(name, clause.terms[0], boost=ROUTE_WEIGHTS[name]) for name in TEXT_FIELDS])
+        # Stems starting with the prefix, and whole words starting with it
+        # (a prefix longer than the stem of the words it starts).
+        fields = TEXT_FIELDS + ("exact",)
+        return wq.Or([wq.Prefix(name, clause.terms[0], boost=ROUTE_WEIGHTS[name]) for name in fields])
     if clause.kind == "phrase":
         return _phrase_query(clause.terms)
-    return _word_query(clause.forms[0])
+    return _word_query(clause.readings)
 
 
 def _bonus_queries(clauses):
