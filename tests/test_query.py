@@ -110,3 +110,31 @@ def test_exclusion_leaves_out_articles_with_the_word(archive):
 @pytest.mark.django_db
 def test_required_word_must_be_there(archive):
     assert titles("+الذهب النفط") == ["أسعار الذهب والنفط"]
+
+
+@pytest.mark.django_db
+def test_a_prefix_longer_than_the_stem_still_finds_the_word(archive):
+    # "مفاوضا" is longer than the stem "مفاوض" of المفاوضات: the whole word matches.
+    assert titles("مفاوضا*") == ["جولة جديدة من المفاوضات"]
+
+
+@pytest.mark.django_db
+def test_a_leading_waw_is_also_read_as_and(make_article, index_articles):
+    # "والنفط" loses و + ال anyway; a bare و before a name ("وترامب") is read
+    # both as part of the word and as "and": the article that writes ترامب is found.
+    index_articles(
+        make_article(title="ترامب يلتقي ماكرون", body="التقى الرئيس ترامب نظيره الفرنسي."),
+        make_article(title="طقس بارد", body="انخفضت درجات الحرارة في الشمال."),
+    )
+    assert titles("وترامب") == ["ترامب يلتقي ماكرون"]
+
+
+@pytest.mark.django_db
+def test_a_quoted_word_is_only_the_word_as_written(make_article, index_articles):
+    # Unquoted, "وزير" also reads as و + "زير"; quoted, only the word itself.
+    index_articles(
+        make_article(title="وزير الخارجية في القاهرة", body="وصل وزير الخارجية إلى القاهرة."),
+        make_article(title="زير الماء الفخاري", body="يحفظ الزير الماء باردا في الصيف."),
+    )
+    assert titles("وزير") == ["وزير الخارجية في القاهرة", "زير الماء الفخاري"]
+    assert titles('"وزير"') == ["وزير الخارجية في القاهرة"]
