@@ -36,6 +36,11 @@ def _error(message, status):
     return _json({"error": message}, status=status)
 
 
+def not_found(path):
+    """The answer to an /api/ path that names nothing."""
+    return _error(f"no such API endpoint: {path}", 404)
+
+
 def _summary(article):
     return {"id": article.pk, "title": article.title, "url": article.get_absolute_url()}
 

@@ -167,3 +167,9 @@ def test_a_broken_index_answers_503_json(client, archive, monkeypatch):
     monkeypatch.setattr("articles.api.search_articles", broken)
     data = api(client, "/api/search", status=503, q="مفاوضات")
     assert set(data) == {"error"}
+
+
+@pytest.mark.parametrize("path", ["/api/", "/api/nothing", "/api/articles/", "/api/articles/abc", "/api/search/extra"])
+def test_an_unknown_api_path_answers_404_json(client, path):
+    data = api(client, path, status=404)
+    assert path in data["error"]

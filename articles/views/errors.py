@@ -23,6 +23,11 @@ BARE_SERVER_ERROR = (
 
 
 def page_not_found(request, exception=None):
+    # A program calling the API gets JSON, like every other API answer.
+    if request.path.startswith("/api/"):
+        from articles.api import not_found
+
+        return not_found(request.path)
     return render(request, "404.html", status=404)
 
 
