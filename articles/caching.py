@@ -13,6 +13,7 @@ The index commits after the database does, so an entry computed in between
 is filed under the old version and is never served once the new one shows.
 """
 import functools
+import hashlib
 import logging
 
 from django.core.cache import cache
@@ -88,7 +89,9 @@ def cache_page_until_change(view):
         if version is None:
             return view(request, *args, **kwargs)
         language = getattr(request, "LANGUAGE_CODE", "")
-        key = f"newsroom:{version}:page:{language}:{request.get_full_path()}"
+        # Hashed: a path can be any length and any bytes, a key cannot.
+        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        key = f"newsroom:{version}:page:{language}:{path}"
         stored = cache.get(key)
         if stored is not None:
             content, content_type, vary = stored

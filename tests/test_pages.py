@@ -220,9 +220,11 @@ def test_listings_are_paginated_and_bad_page_numbers_fall_back(client, db):
 
 def test_listing_pages_cost_the_same_queries_whatever_their_size(client, db, django_assert_max_num_queries):
     def queries(url):
+        from django.core.cache import cache
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        cache.clear()  # the view's own cost, not the page cache's
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
         return len(captured)
@@ -235,6 +237,37 @@ def test_listing_pages_cost_the_same_queries_whatever_their_size(client, db, dja
     large = {url: queries(url) for url in urls}
     assert large == small
     assert max(large.values()) <= 8, large
+
+
+def test_browsing_pages_are_kept_until_the_archive_changes(client, search_index, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        article = make_article(title="خبر أول عن الأمطار", source="وكالة", topics=["طقس"])
+    urls = ["/", "/sources/وكالة/", "/topics/طقس/", "/archive/2018/", "/archive/"]
+    before = {url: get_page(client, url) for url in urls}
+    assert all("خبر أول عن الأمطار" in before[url] for url in urls[:4])
+
+    # A write that bypasses the application (no save(), no index commit) is
+    # not seen: the pages come from the cache, unchanged.
+    Article.objects.filter(pk=article.pk).update(title="عنوان لم يمر بالتطبيق")
+    assert {url: get_page(client, url) for url in urls} == before
+
+    # A save through the application changes the archive: every page is fresh.
+    with django_capture_on_commit_callbacks(execute=True):
+        article.title = "خبر معدل عن الأمطار"
+        article.save()
+        make_article(title="خبر ثان عن الرياح", source="وكالة", topics=["طقس"])
+    after = {url: get_page(client, url) for url in urls}
+    for url in urls[:4]:
+        assert "خبر معدل عن الأمطار" in after[url] and "خبر ثان عن الرياح" in after[url], url
+    assert after["/archive/"] != before["/archive/"]  # the month counts moved
+
+
+def test_a_signed_in_editor_gets_pages_fresh(admin_client, search_index, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        article = make_article(title="خبر أول عن الأمطار")
+    assert "خبر أول عن الأمطار" in get_page(admin_client, "/")
+    Article.objects.filter(pk=article.pk).update(title="عنوان لم يمر بالتطبيق")
+    assert "عنوان لم يمر بالتطبيق" in get_page(admin_client, "/")
 
 
 def test_about_page_credits_the_corpus(client, db):
