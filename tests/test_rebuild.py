@@ -162,3 +162,157 @@ def test_remembered_column_answers_agree_with_the_files(archive, index_articles)
         assert not per_doc.has_column("_source_len")  # exact values keep no lengths
     finally:
         reader.close()
+
+
+# The index a rebuild writes is the index stock Whoosh writes ------------------
+
+VARIED_WORDS = [
+    "النفط", "والنفط", "بالنفط", "الانتخابات", "انتخابات", "المنتخب", "ترامب", "ترمب",
+    "بوتين", "الزلزال", "الجامعة", "المستشفى", "مستشفيات", "فلسطين", "والفلسطينيون",
+    "الأمم", "المتحدة", "إيران", "أسعار", "الذهب", "كرة", "القدم", "وزير", "الخارجية",
+    "مدرسة", "المدارس", "في", "من", "على", "ماكرون", "ميركل", "كورونا", "اللقاح",
+]
+
+
+def _varied_text(number, words):
+    """Texts of very different lengths with repeated words and punctuation."""
+    count = 3 + (number * 37) % (40 if number % 5 else 400)
+    picked = [VARIED_WORDS[(number * 7 + i * (number % 4 + 1)) % len(VARIED_WORDS)] for i in range(count)]
+    sentences = [" ".join(picked[i : i + 9]) + "." for i in range(0, len(picked), 9)]
+    return "\n".join(sentences) + (" " + words if words else "")
+
+
+@pytest.fixture
+def varied_archive(make_article, search_index):
+    """30 articles: long and short, with and without lead, source, topics or date."""
+    import datetime
+
+    articles = []
+    for number in range(30):
+        articles.append(
+            make_article(
+                title=f"{VARIED_WORDS[number % len(VARIED_WORDS)]} {VARIED_WORDS[(number * 5) % len(VARIED_WORDS)]} {number}",
+                lead=_varied_text(number + 100, "") if number % 3 else "",
+                body=_varied_text(number, "«الرئيس» قال: 2024!"),
+                source=None if number % 7 == 0 else ["سكاي نيوز عربية", "بي بي سي عربي", "فرانس 24"][number % 3],
+                topics=[["اقتصاد"], ["رياضة", "سياسة"], []][number % 3],
+                published=datetime.date(2000 + number % 20, 1 + number % 12, 1 + number % 28),
+            )
+        )
+    return articles
+
+
+def _index_contents(ix):
+    """Everything a search can read from `ix`, keyed by the stored id rather
+    than by docnum: every term's postings (weight, value bytes: positions or
+    frequency), its statistics, field lengths and stored fields."""
+    reader = ix.reader()
+    try:
+        ids = {docnum: fields[ID] for docnum, fields in reader.iter_docs()}
+        schema = ix.schema
+        postings = {}
+        for fieldname, btext in reader.all_terms():
+            fieldobj = schema[fieldname]
+            matcher = reader.postings(fieldname, btext)
+            rows = []
+            while matcher.is_active():
+                value = matcher.value()
+                decoded = None
+                if fieldobj.format.supports("positions"):
+                    decoded = matcher.value_as("positions")
+                elif fieldobj.format.supports("frequency"):
+                    decoded = matcher.value_as("frequency")
+                rows.append((ids[matcher.id()], matcher.weight(), value, decoded))
+                matcher.next()
+            info = reader.term_info(fieldname, btext)
+            postings[(fieldname, btext)] = (
+                sorted(rows),
+                info.weight(),
+                info.doc_frequency(),
+                info.min_length(),
+                info.max_length(),
+                info.max_weight(),
+            )
+        lengths = {
+            (ids[docnum], fieldname): reader.doc_field_length(docnum, fieldname)
+            for docnum in ids
+            for fieldname in schema.scorable_names()
+        }
+        totals = {fieldname: reader.field_length(fieldname) for fieldname in schema.scorable_names()}
+        stored = {ids[docnum]: fields for docnum, fields in reader.iter_docs()}
+        return postings, lengths, totals, stored, reader.doc_count()
+    finally:
+        reader.close()
+
+
+def _stock_index(tmp_path, documents, codec=None):
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.writing import SegmentWriter
+
+    tmp_path.mkdir()
+    ix = FileStorage(str(tmp_path)).create_index(indexing.get_backend().schema)
+    writer = SegmentWriter(ix, limitmb=1, codec=codec)  # small: spills sorted runs
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit()
+    return ix
+
+
+def _documents():
+    backend = indexing.get_backend()
+    index = indexing.get_article_index()
+    return [backend.prepare_document(index, article) for article in index.index_queryset()]
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_rebuild_writes_the_index_stock_whoosh_writes(varied_archive, tmp_path, procs):
+    stock = _index_contents(_stock_index(tmp_path / "stock", _documents()))
+
+    indexing.rebuild(procs=procs, batch_size=7)
+    rebuilt = _index_contents(indexing.get_backend().index.refresh())
+
+    assert stock[4] == len(varied_archive)
+    assert any(len(rows) > 1 for rows, *_ in stock[0].values())
+    assert rebuilt[0] == stock[0]
+    assert rebuilt[1:] == stock[1:]
+
+
+def test_the_rebuild_writer_agrees_across_blocks_and_segments(varied_archive, tmp_path):
+    """Small posting blocks (several per term) and a pool so small that the
+    writer starts a new segment every few documents."""
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.filedb.filestore import FileStorage
+
+    from articles.search.rebuild_writer import RebuildWriter
+
+    documents = _documents()
+    stock_ix = _stock_index(tmp_path / "stock", documents, codec=W3Codec(blocklimit=4))
+    (tmp_path / "new").mkdir()
+    ix = FileStorage(str(tmp_path / "new")).create_index(indexing.get_backend().schema)
+    writer = RebuildWriter(ix, codec=W3Codec(blocklimit=4), pool_limit_mb=0.05)
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit()
+
+    assert len(ix.refresh()._segments()) > 3
+    assert _index_contents(ix) == _index_contents(stock_ix)
+
+    # Within one segment the files are the very bytes stock Whoosh writes.
+    (tmp_path / "one").mkdir()
+    one_ix = FileStorage(str(tmp_path / "one")).create_index(indexing.get_backend().schema)
+    writer = RebuildWriter(one_ix, codec=W3Codec(blocklimit=4))
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit()
+    files = _segment_files(one_ix)
+    assert {".trm", ".pst", "._stored.col", "._text_len.col"} <= set(files)
+    assert files == _segment_files(stock_ix)
+
+
+def _segment_files(ix):
+    (segment,) = ix._segments()
+    storage = segment.open_compound_file(ix.storage) if segment.is_compound() else ix.storage
+    return {
+        name[name.index("."):]: storage.open_file(name).read()
+        for name in storage.list()
+    }

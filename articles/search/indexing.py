@@ -12,15 +12,20 @@ import queue as queue_module
 from haystack import connections
 from whoosh.codec import whoosh3
 from whoosh.index import LockError
-from whoosh.multiproc import MpWriter
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR, SegmentWriter
+
+from articles.search.rebuild_writer import RebuildWriter
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 # Memory for each writer's posting pool before it spills a sorted run to disk.
 WRITER_LIMIT_MB = 128
+# Memory (estimated) for each rebuild writer's in-memory postings before it
+# writes them out as a segment and starts another.
+REBUILD_POOL_LIMIT_MB = 512
 # Documents per job file handed to a sub-writer process.
 JOB_SIZE = 250
 MAX_DEFAULT_PROCS = 4
@@ -105,6 +110,26 @@ def _batches(queryset, size):
         last = batch[-1].pk
 
 
+class _RebuildTask(SubWriterTask):
+    """A sub-writer process that writes its documents with a RebuildWriter
+    (postings in memory, one or more segments) and reports the segments."""
+
+    def __init__(self, schema, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.schema = schema
+
+    def run(self):
+        # The schema the parent writes with (the code's), not the old TOC's.
+        ix = self.storage.open_index(self.indexname, schema=self.schema)
+        writer = self.writer = RebuildWriter(ix, **self.kwargs)
+        while True:
+            jobinfo = self.jobqueue.get()
+            if jobinfo is None:
+                break
+            self._process_file(*jobinfo)
+        self.resultqueue.put((None, None, writer.finish()), timeout=5)
+
+
 class _ParallelWriter(MpWriter):
     """Whoosh's multiprocessing writer, made safe to fail.
 
@@ -132,6 +157,49 @@ class _ParallelWriter(MpWriter):
         if failed:
             raise RuntimeError(f"a search index sub-writer failed (exit codes {failed})")
 
+    def _new_task(self):
+        task = _RebuildTask(
+            self.schema,
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            True,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def _commit(self, mergetype, optimize, merge):
+        if self.docbuffer:
+            self._enqueue()
+        for _task in self.tasks:
+            self.jobqueue.put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        results = []
+        for task in self.tasks:
+            # A sub-writer reports before it exits (the result queue's feeder
+            # must be drained for it to end).
+            while True:
+                try:
+                    results.append(self.resultqueue.get(timeout=1.0))
+                    break
+                except queue_module.Empty:
+                    self._check_tasks()
+                    if all(not t.is_alive() for t in self.tasks) and self.resultqueue.empty():
+                        raise RuntimeError("a search index sub-writer ended without reporting")
+        for task in self.tasks:
+            task.join()
+        for _runname, _fieldnames, segments in results:
+            finalsegments.extend(segments)
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
     def cancel(self):
         for task in self.tasks:
             if task.is_alive():
@@ -152,11 +220,11 @@ def _writer(ix, procs):
             procs=procs,
             batchsize=JOB_SIZE,
             multisegment=True,
-            subargs={"limitmb": WRITER_LIMIT_MB},
+            subargs={"pool_limit_mb": REBUILD_POOL_LIMIT_MB},
             limitmb=WRITER_LIMIT_MB,
             _lk=False,
         )
-    return SegmentWriter(ix, limitmb=WRITER_LIMIT_MB, _lk=False)
+    return RebuildWriter(ix, pool_limit_mb=REBUILD_POOL_LIMIT_MB, _lk=False)
 
 
 def rebuild(using="default", procs=None, batch_size=BATCH_SIZE, progress=None, lock_wait=REBUILD_LOCK_WAIT):

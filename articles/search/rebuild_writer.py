@@ -1,0 +1,229 @@
+"""A Whoosh segment writer for full rebuilds that keeps its postings in memory.
+
+Stock SegmentWriter sends every posting through a PostingPool that pickles
+sorted runs to disk once past its memory limit and merges them back with
+heapq at commit, and at commit reads each posting's field length back from
+the length column it has just written. A rebuild adds documents once, in
+order, to a fresh segment, so here postings are grouped by (field, term) in
+compact arrays, written in sorted order a term at a time with the lengths
+kept in memory, and the segment is flushed (a new one started) whenever the
+pool passes its memory limit. The files written are those the stock writer
+writes for the same documents (tests/test_rebuild.py compares them).
+"""
+from array import array
+
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+# Estimated bytes a posting costs in the pool (array slots, list slot and the
+# value's bytes object header), and a term's entry.
+POSTING_OVERHEAD = 4 + 8 + 8 + 33
+TERM_OVERHEAD = 400
+DEFAULT_POOL_LIMIT_MB = 512
+
+
+class _NoPool:
+    """Stands in for the stock pool, which this writer never fills."""
+
+    fieldnames = frozenset()
+
+    def add(self, item):
+        raise NotImplementedError("RebuildWriter adds postings itself")
+
+    def cleanup(self):
+        pass
+
+
+class RebuildWriter(SegmentWriter):
+    """Writes new documents into one or more new segments (it never merges or
+    deletes): `segments()` after `finish()` lists them; `commit()` commits them
+    with whatever the merge policy keeps (CLEAR: only them)."""
+
+    def __init__(self, ix, pool_limit_mb=DEFAULT_POOL_LIMIT_MB, **kwargs):
+        kwargs.pop("limitmb", None)
+        kwargs.setdefault("_lk", False)
+        super().__init__(ix, **kwargs)
+        for name in self.schema.names():
+            if self.schema[name].separate_spelling():
+                raise ValueError(f"field {name!r} has a separate spelling field: use SegmentWriter")
+        self.pool_limit = pool_limit_mb * 1024 * 1024
+        self._compound_option = kwargs.get("compound", True)
+        self.finished_segments = []
+        self._start_pool()
+
+    def _start_pool(self):
+        self.pool = _NoPool()
+        # fieldname -> {btext: (docnums, weights, values)}
+        self._postings = {}
+        # fieldname -> bytearray of length bytes by docnum (only fields with a length)
+        self._lengths = {}
+        self._pool_bytes = 0
+
+    def _new_segment(self):
+        codec = self.codec
+        self.newsegment = codec.new_segment(self.storage, self.indexname)
+        self.compound = self._compound_option and self.newsegment.should_assemble()
+        self.perdocwriter = codec.per_document_writer(self.storage, self.newsegment)
+        self.fieldwriter = codec.field_writer(self.storage, self.newsegment)
+        self.docnum = self.docbase = 0
+        self._added = False
+        self._start_pool()
+
+    # Adding -------------------------------------------------------------------
+
+    def add_document(self, **fields):
+        """SegmentWriter.add_document, with the postings kept in the pool's arrays."""
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        postings = self._postings
+        added_bytes = 0
+
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields.keys() if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+
+                length = 0
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    scorable = field.scorable
+                    terms = postings.get(fieldname)
+                    if terms is None:
+                        terms = postings[fieldname] = {}
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        weight *= fieldboost
+                        if scorable:
+                            length += freq
+                        entry = terms.get(tbytes)
+                        if entry is None:
+                            entry = terms[tbytes] = (array("I"), array("d"), [])
+                            added_bytes += TERM_OVERHEAD + len(tbytes)
+                        entry[0].append(docnum)
+                        entry[1].append(weight)
+                        entry[2].append(vbytes)
+                        added_bytes += POSTING_OVERHEAD + (len(vbytes) if vbytes else 0)
+
+                if field.vector:
+                    raise ValueError(f"field {fieldname!r} stores vectors: use SegmentWriter")
+
+                customval = fields.get("_stored_%s" % fieldname, value)
+                sv = customval if field.stored else None
+                perdocwriter.add_field(fieldname, field, sv, length)
+                if length:
+                    lengths = self._lengths.get(fieldname)
+                    if lengths is None:
+                        lengths = self._lengths[fieldname] = bytearray()
+                    if len(lengths) < docnum:
+                        lengths.extend(bytes(docnum - len(lengths)))
+                    lengths.append(length_to_byte(length))
+
+                column = field.column_type
+                if column and customval is not None:
+                    cv = field.to_column_value(customval)
+                    perdocwriter.add_column_value(fieldname, column, cv)
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        self._pool_bytes += added_bytes
+        if self._pool_bytes > self.pool_limit:
+            self.flush()
+
+    # Writing --------------------------------------------------------------------
+
+    def flush(self):
+        """Write what the pool holds as a finished segment and start a new one."""
+        if self._added:
+            self.finished_segments.append(self._finalize_segment())
+            self._new_segment()
+
+    def _finish_last_segment(self):
+        if self._added:
+            self.finished_segments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+
+    def _length_table(self, fieldname, doccount):
+        """What the segment's length column answers for each docnum, as
+        W3PerDocReader.doc_field_length does (None for a length byte 0)."""
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            return None
+        decoded = [None] * doccount
+        for docnum, lbyte in enumerate(lengths):
+            if lbyte:
+                decoded[docnum] = byte_to_length(lbyte)
+        return decoded
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        fieldwriter = self.fieldwriter
+        schema = self.schema
+        doccount = self.docnum
+        for fieldname in sorted(self._postings):
+            terms = self._postings[fieldname]
+            if not terms:
+                continue
+            lengths = self._length_table(fieldname, doccount) if self.codec.length_stats else None
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            for btext in sorted(terms):
+                docnums, weights, values = terms[btext]
+                fieldwriter.start_term(btext)
+                _fill_postings(fieldwriter._postwriter, docnums, weights, values, lengths)
+                fieldwriter.finish_term()
+            fieldwriter.finish_field()
+            # Free each field's postings once written.
+            self._postings[fieldname] = {}
+        fieldwriter.close()
+
+    def finish(self):
+        """Flush the last segment and close; returns the segments written.
+        For a sub-writer: the temporary storage, which the parent writer
+        shares, is left for the parent to remove."""
+        self._check_state()
+        self._finish_last_segment()
+        self.is_closed = True
+        return list(self.finished_segments)
+
+    def commit(self, mergetype=None, optimize=None, merge=None):
+        self._check_state()
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        self._finish_last_segment()
+        self._commit_toc(finalsegments + self.finished_segments)
+        self._finish()
+
+
+def _fill_postings(postwriter, docnums, weights, values, lengths):
+    """Hand one term's postings to a W3PostingsWriter block by block, leaving
+    it in the state its add_posting() calls would have (the last block still
+    buffered for finish_postings())."""
+    limit = postwriter._blocklimit
+    count = len(docnums)
+    for start in range(0, count, limit):
+        if start:
+            postwriter._write_block()
+        end = start + limit
+        block_ids = docnums[start:end]
+        block_weights = weights[start:end]
+        postwriter._ids = block_ids
+        postwriter._weights = array("f", block_weights)
+        maxweight = max(block_weights)
+        postwriter._maxweight = maxweight if maxweight > 0 else 0
+        postwriter._values = [v for v in values[start:end] if v]
+        if lengths is not None:
+            block_lengths = [n for n in (lengths[d] for d in block_ids) if n]
+            if block_lengths:
+                postwriter._minlength = min(block_lengths)
+                postwriter._maxlength = max(block_lengths)
