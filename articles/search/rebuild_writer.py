@@ -11,9 +11,15 @@ pool passes its memory limit. The files written are those the stock writer
 writes for the same documents (tests/test_rebuild.py compares them).
 """
 from array import array
+from pickle import dumps
 
+from whoosh.fields import FieldType
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
+
+from articles.search import analysis
 
 # Estimated bytes a posting costs in the pool (array slots, list slot and the
 # value's bytes object header), and a term's entry.
@@ -49,6 +55,11 @@ class RebuildWriter(SegmentWriter):
         self.pool_limit = pool_limit_mb * 1024 * 1024
         self._compound_option = kwargs.get("compound", True)
         self.finished_segments = []
+        self._arabic_fields = {
+            name: _arabic_word_values(self.schema[name])
+            for name in self.schema.names()
+            if _analysed_by_arabic_analyzer(self.schema[name])
+        }
         self._start_pool()
 
     def _start_pool(self):
@@ -99,7 +110,11 @@ class RebuildWriter(SegmentWriter):
                     terms = postings.get(fieldname)
                     if terms is None:
                         terms = postings[fieldname] = {}
-                    for tbytes, freq, weight, vbytes in field.index(value):
+                    if fieldname in self._arabic_fields and isinstance(value, str):
+                        items = self._arabic_fields[fieldname](value)
+                    else:
+                        items = field.index(value)
+                    for tbytes, freq, weight, vbytes in items:
                         weight *= fieldboost
                         if scorable:
                             length += freq
@@ -227,3 +242,70 @@ def _fill_postings(postwriter, docnums, weights, values, lengths):
             if block_lengths:
                 postwriter._minlength = min(block_lengths)
                 postwriter._maxlength = max(block_lengths)
+
+
+def _analysed_by_arabic_analyzer(field):
+    return (
+        type(field).index is FieldType.index
+        and type(field.analyzer) is analysis.ArabicAnalyzer
+        and type(field.format) in (Positions, Frequency)
+    )
+
+
+def _arabic_word_values(field):
+    """field.index(value) for a field analysed by ArabicAnalyzer, computed
+    from the analyzer's cached words and terms without a Token per term:
+    the same (btext, frequency, weight, value) tuples, the weights summed in
+    the same order (Positions/Frequency.word_values, ArabicAnalyzer.__call__)."""
+    form = field.analyzer.form
+    field_boost = field.format.field_boost
+    words = analysis._words
+    terms_of = analysis._terms
+    single_position = {}
+
+    if type(field.format) is Positions:
+        encode = field.format.encode
+        one = pack_uint(1)
+
+        def index(value):
+            positions = {}
+            weights = {}
+            for pos, (_start, _end, readings) in enumerate(words(value)):
+                for term, boost in terms_of(readings, form):
+                    found = positions.get(term)
+                    if found is None:
+                        positions[term] = [pos]
+                        weights[term] = 0.0 + boost
+                    else:
+                        found.append(pos)
+                        weights[term] += boost
+            for term, found in positions.items():
+                if len(found) == 1:
+                    # A new bytes object each time, as encode() makes: the
+                    # block pickle would otherwise refer back to a shared one.
+                    pos = found[0]
+                    tail = single_position.get(pos)
+                    if tail is None:
+                        tail = single_position[pos] = dumps([pos], 2)
+                    vbytes = one + tail
+                else:
+                    vbytes = encode(found)
+                yield term.encode("utf-8"), len(found), weights[term] * field_boost, vbytes
+
+    else:
+
+        def index(value):
+            freqs = {}
+            weights = {}
+            for _start, _end, readings in words(value):
+                for term, boost in terms_of(readings, form):
+                    if term in freqs:
+                        freqs[term] += 1
+                        weights[term] += boost
+                    else:
+                        freqs[term] = 1
+                        weights[term] = 0.0 + boost
+            for term, freq in freqs.items():
+                yield term.encode("utf-8"), freq, weights[term] * field_boost, pack_uint(freq)
+
+    return index
