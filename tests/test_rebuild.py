@@ -233,8 +233,10 @@ def _index_contents(ix):
                 info.max_length(),
                 info.max_weight(),
             )
+        # A document without a field's words has no length: Whoosh answers
+        # None where its segment has the field's length column, 0 where not.
         lengths = {
-            (ids[docnum], fieldname): reader.doc_field_length(docnum, fieldname)
+            (ids[docnum], fieldname): reader.doc_field_length(docnum, fieldname) or 0
             for docnum in ids
             for fieldname in schema.scorable_names()
         }

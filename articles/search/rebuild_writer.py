@@ -21,10 +21,11 @@ from whoosh.writing import SegmentWriter
 
 from articles.search import analysis
 
-# Estimated bytes a posting costs in the pool (array slots, list slot and the
-# value's bytes object header), and a term's entry.
-POSTING_OVERHEAD = 4 + 8 + 8 + 33
-TERM_OVERHEAD = 400
+# Estimated bytes a posting costs in the pool besides its value's bytes
+# (docnum, weight and value end, with the arrays' spare room), and a term's
+# entry (dict slot, tuple, three arrays, a bytearray, the term's bytes).
+POSTING_OVERHEAD = 20
+TERM_OVERHEAD = 600
 DEFAULT_POOL_LIMIT_MB = 512
 
 
@@ -64,7 +65,7 @@ class RebuildWriter(SegmentWriter):
 
     def _start_pool(self):
         self.pool = _NoPool()
-        # fieldname -> {btext: (docnums, weights, values)}
+        # fieldname -> {btext: (docnums, weights, value ends, values joined)}
         self._postings = {}
         # fieldname -> bytearray of length bytes by docnum (only fields with a length)
         self._lengths = {}
@@ -120,12 +121,18 @@ class RebuildWriter(SegmentWriter):
                             length += freq
                         entry = terms.get(tbytes)
                         if entry is None:
-                            entry = terms[tbytes] = (array("I"), array("d"), [])
+                            entry = terms[tbytes] = (array("I"), array("d"), array("I"), bytearray())
                             added_bytes += TERM_OVERHEAD + len(tbytes)
                         entry[0].append(docnum)
                         entry[1].append(weight)
-                        entry[2].append(vbytes)
-                        added_bytes += POSTING_OVERHEAD + (len(vbytes) if vbytes else 0)
+                        if vbytes:
+                            joined = entry[3]
+                            joined += vbytes
+                            entry[2].append(len(joined))
+                            added_bytes += POSTING_OVERHEAD + len(vbytes)
+                        else:
+                            entry[2].append(len(entry[3]))
+                            added_bytes += POSTING_OVERHEAD
 
                 if field.vector:
                     raise ValueError(f"field {fieldname!r} stores vectors: use SegmentWriter")
@@ -194,9 +201,9 @@ class RebuildWriter(SegmentWriter):
             lengths = self._length_table(fieldname, doccount) if self.codec.length_stats else None
             fieldwriter.start_field(fieldname, schema[fieldname])
             for btext in sorted(terms):
-                docnums, weights, values = terms[btext]
+                docnums, weights, value_ends, joined = terms[btext]
                 fieldwriter.start_term(btext)
-                _fill_postings(fieldwriter._postwriter, docnums, weights, values, lengths)
+                _fill_postings(fieldwriter._postwriter, docnums, weights, value_ends, joined, lengths)
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
             # Free each field's postings once written.
@@ -220,10 +227,12 @@ class RebuildWriter(SegmentWriter):
         self._finish()
 
 
-def _fill_postings(postwriter, docnums, weights, values, lengths):
+def _fill_postings(postwriter, docnums, weights, value_ends, joined, lengths):
     """Hand one term's postings to a W3PostingsWriter block by block, leaving
     it in the state its add_posting() calls would have (the last block still
-    buffered for finish_postings())."""
+    buffered for finish_postings()). Values are cut out of `joined` as new
+    bytes objects, as stock Whoosh's pool hands them over (the block pickle
+    would refer back to an object it met twice)."""
     limit = postwriter._blocklimit
     count = len(docnums)
     for start in range(0, count, limit):
@@ -236,7 +245,13 @@ def _fill_postings(postwriter, docnums, weights, values, lengths):
         postwriter._weights = array("f", block_weights)
         maxweight = max(block_weights)
         postwriter._maxweight = maxweight if maxweight > 0 else 0
-        postwriter._values = [v for v in values[start:end] if v]
+        values = []
+        previous = value_ends[start - 1] if start else 0
+        for value_end in value_ends[start:end]:
+            if value_end > previous:
+                values.append(bytes(joined[previous:value_end]))
+                previous = value_end
+        postwriter._values = values
         if lengths is not None:
             block_lengths = [n for n in (lengths[d] for d in block_ids) if n]
             if block_lengths:
