@@ -10,12 +10,14 @@ kept in memory, and the segment is flushed (a new one started) whenever the
 pool passes its memory limit. The files written are those the stock writer
 writes for the same documents (tests/test_rebuild.py compares them).
 """
+import zlib
 from array import array
 from pickle import dumps
 
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
 from whoosh.fields import FieldType
 from whoosh.formats import Frequency, Positions
-from whoosh.system import pack_uint
+from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -200,11 +202,15 @@ class RebuildWriter(SegmentWriter):
                 continue
             lengths = self._length_table(fieldname, doccount) if self.codec.length_stats else None
             fieldwriter.start_field(fieldname, schema[fieldname])
-            for btext in sorted(terms):
-                docnums, weights, value_ends, joined = terms[btext]
-                fieldwriter.start_term(btext)
-                _fill_postings(fieldwriter._postwriter, docnums, weights, value_ends, joined, lengths)
-                fieldwriter.finish_term()
+            postwriter = fieldwriter._postwriter
+            if _can_write_terms_directly(fieldwriter, postwriter):
+                _write_terms(fieldwriter, postwriter, terms, lengths)
+            else:
+                for btext in sorted(terms):
+                    docnums, weights, value_ends, joined = terms[btext]
+                    fieldwriter.start_term(btext)
+                    _fill_postings(fieldwriter._postwriter, docnums, weights, value_ends, joined, lengths)
+                    fieldwriter.finish_term()
             fieldwriter.finish_field()
             # Free each field's postings once written.
             self._postings[fieldname] = {}
@@ -324,3 +330,101 @@ def _arabic_word_values(field):
                 yield term.encode("utf-8"), freq, weights[term] * field_boost, pack_uint(freq)
 
     return index
+
+
+def _can_write_terms_directly(fieldwriter, postwriter):
+    return (
+        type(fieldwriter) is W3FieldWriter
+        and type(postwriter) is W3PostingsWriter
+        and not postwriter._byteids
+        and postwriter._inlinelimit <= 1
+    )
+
+
+def _write_terms(fieldwriter, postwriter, terms, lengths):
+    """What start_term(), add_posting() for each posting and finish_term()
+    write for each term, in sorted order, without the per-posting and
+    per-block method calls: the same blocks (W3PostingsWriter._write_block)
+    and term infos (W3TermInfo.add_block, to_bytes), byte for byte."""
+    postfile = fieldwriter._postfile
+    tell = postfile.tell
+    write = postfile.write
+    add_term = fieldwriter._tindex.add
+    fieldprefix = pack_ushort(fieldwriter._fieldid)
+    limit = postwriter._blocklimit
+    compression = postwriter._compression
+    fixedsize = fieldwriter._format.fixed_value_size()
+    for btext in sorted(terms):
+        docnums, weights, value_ends, joined = terms[btext]
+        info = W3TermInfo()
+        startoffset = tell()
+        write(WHOOSH3_HEADER_MAGIC)
+        count = len(docnums)
+        previous = 0
+        for start in range(0, count, limit):
+            end = start + limit
+            ids = docnums[start:end]
+            block_weights = array("f", weights[start:end])
+            maxweight = max(weights[start:end])
+            if not maxweight > 0:
+                maxweight = 0
+            values = []
+            for value_end in value_ends[start:end]:
+                if value_end > previous:
+                    values.append(bytes(joined[previous:value_end]))
+                    previous = value_end
+            minlength = None
+            maxlength = 0
+            if lengths is not None:
+                block_lengths = [n for n in (lengths[d] for d in ids) if n]
+                if block_lengths:
+                    minlength = min(block_lengths)
+                    maxlength = max(block_lengths)
+
+            # W3TermInfo.add_block
+            info._weight += sum(block_weights)
+            info._df += len(ids)
+            if info._minlength is None:
+                info._minlength = minlength
+            else:
+                info._minlength = min(info._minlength, minlength)
+            info._maxlength = max(info._maxlength, maxlength)
+            info._maxweight = max(info._maxweight, maxweight)
+            if info._minid is None:
+                info._minid = ids[0]
+            info._maxid = ids[-1]
+
+            # W3PostingsWriter._write_block
+            if all(w == 1.0 for w in block_weights):
+                mini_weights = None
+            elif all(w == block_weights[0] for w in block_weights):
+                mini_weights = block_weights[0]
+            else:
+                mini_weights = tuple(block_weights)
+            if fixedsize is None or fixedsize < 0:
+                mini_values = tuple(values)
+            elif fixedsize == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(values)
+            base = 0
+            deltas = []
+            for docnum in ids:
+                deltas.append(docnum - base)
+                base = docnum
+            databytes = dumps((tuple(deltas), mini_weights, mini_values), 2)
+            if compression:
+                databytes = zlib.compress(databytes, compression)
+            infobytes = dumps(
+                (len(ids), ids[-1], maxweight, compression, length_to_byte(minlength), length_to_byte(maxlength)),
+                2,
+            )
+            blocklength = len(infobytes) + len(databytes)
+            if end >= count:
+                blocklength = -blocklength
+            write(pack_int(blocklength))
+            write(infobytes)
+            write(databytes)
+
+        info.set_extent(startoffset, tell() - startoffset)
+        add_term(fieldprefix + btext, info.to_bytes())
