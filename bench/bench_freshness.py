@@ -96,7 +96,7 @@ class Browser:
             return answer.status, answer.read().decode("utf-8")
 
     def post(self, path, fields):
-        data = urllib.parse.urlencode(fields).encode()
+        data = urllib.parse.urlencode([tuple(field) for field in fields]).encode()
         request = urllib.request.Request(self.base_url + path, data=data, headers={"Referer": self.base_url + path})
         try:
             with self.opener.open(request, timeout=30) as answer:
