@@ -10,7 +10,8 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
 from articles.models import Article, IndexOperation, Topic
-from articles.search import consistency, queue
+from articles.search import consistency, indexing, queue
+from articles.search.backend import ArabicWhooshSearchBackend
 from articles.search.indexing import get_backend
 from articles.search.service import SearchRequest, search_articles
 
@@ -252,3 +253,57 @@ def test_under_gunicorn_the_drain_runs_after_the_answer_in_a_thread(search_index
     queue._background.wait_idle(timeout=60)
     assert IndexOperation.objects.count() == 0
     assert set(documents()) == {article.pk}
+
+
+
+@pytest.fixture
+def commit_while_opening(monkeypatch):
+    """Have another writer commit just before the newest table of contents
+    is opened: what happens between two processes when the table one lists
+    as newest is deleted by the commit that replaces it."""
+
+    def arrange(article):
+        original = FileStorage.open_file
+        pending = [article]
+
+        def open_file(storage, name, *args, **kwargs):
+            if pending and name.endswith(".toc"):
+                indexing.sync_articles([pending.pop().pk])
+            return original(storage, name, *args, **kwargs)
+
+        monkeypatch.setattr(FileStorage, "open_file", open_file)
+        return pending
+
+    return arrange
+
+
+def test_a_process_opening_the_index_during_a_commit_reads_the_new_index(
+    search_index, make_article, commit_while_opening, settings
+):
+    first, second = make_article(title="قمة المناخ"), make_article(title="قمة المناخ الثانية")
+    indexing.sync_articles([first.pk])
+    # A process that has not read the index yet, as a new gunicorn worker.
+    backend = ArabicWhooshSearchBackend("default", **settings.HAYSTACK_CONNECTIONS["default"])
+    unfinished = commit_while_opening(second)
+
+    backend.setup()
+
+    assert unfinished == []
+    with backend.searcher() as searcher:
+        assert {int(doc["django_id"]) for doc in searcher.all_stored_fields()} == {first.pk, second.pk}
+
+
+def test_a_searcher_reopened_during_a_commit_reads_the_new_index(
+    search_index, make_article, commit_while_opening
+):
+    first, second, third = (make_article(title=f"قمة المناخ {n}") for n in range(3))
+    indexing.sync_articles([first.pk])
+    assert get_backend().searcher().doc_count() == 1
+    indexing.sync_articles([second.pk])  # the searcher is now out of date
+    unfinished = commit_while_opening(third)
+
+    searcher = get_backend().searcher()
+
+    assert unfinished == []
+    assert {int(doc["django_id"]) for doc in searcher.all_stored_fields()} == {first.pk, second.pk, third.pk}
+    assert sorted(found("المناخ")) == sorted([first.pk, second.pk, third.pk])

@@ -8,6 +8,7 @@ query and analyses text with an English stemmer.
 """
 import logging
 import threading
+import time
 from datetime import date, datetime
 
 from haystack.backends.whoosh_backend import WhooshEngine, WhooshSearchBackend
@@ -23,6 +24,28 @@ logger = logging.getLogger(__name__)
 
 # How long a writer waits for Whoosh's single write lock before giving up.
 WRITE_LOCK_TIMEOUT = 30.0
+
+# How often a read is tried again when a commit deleted the files it opened.
+VANISHED_FILE_TRIES = 8
+
+
+def reading_latest(read):
+    """Call `read()` (which opens the index's newest files) until it finds
+    them in place.
+
+    Whoosh lists the folder for the newest table of contents, then opens it;
+    a commit in another process may delete it in between (it removes the
+    tables it replaced). The newer one is on disk by then, so reading again
+    finds a whole index. Whoosh's reader() tries again by itself;
+    open_index(), which haystack's setup() calls, does not.
+    """
+    for attempt in range(VANISHED_FILE_TRIES):
+        try:
+            return read()
+        except FileNotFoundError:
+            if attempt == VANISHED_FILE_TRIES - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
 
 
 class ArabicWhooshSearchBackend(WhooshSearchBackend):
@@ -60,6 +83,11 @@ class ArabicWhooshSearchBackend(WhooshSearchBackend):
                 )
         return content_field_name, schema
 
+    def setup(self):
+        """Haystack's setup, tried again when a concurrent commit removed the
+        table of contents it was opening (see reading_latest)."""
+        reading_latest(super().setup)
+
     # Reading ----------------------------------------------------------------
 
     def searcher(self):
@@ -76,6 +104,8 @@ class ArabicWhooshSearchBackend(WhooshSearchBackend):
                 # reading from it; it is released with its last reference.
                 self._searcher = None
             if self._searcher is None:
+                # Whoosh's reader() tries again itself when a commit deleted
+                # the files it was opening; opening the index does not.
                 self.index = self.index.refresh()
                 self._searcher = self.index.searcher()
             return self._searcher

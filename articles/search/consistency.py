@@ -19,6 +19,7 @@ from whoosh.index import TOC, LockError
 from whoosh.util.filelock import try_for
 
 from articles.search import indexing, queue
+from articles.search.backend import reading_latest
 from articles.search.indexing import get_article_index, get_backend, identifier
 
 logger = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ def index_problem():
         except Exception as error:
             return f"the index cannot be opened ({type(error).__name__}: {error})"
     try:
-        ix = storage.open_index(INDEX_NAME)
+        ix = reading_latest(lambda: storage.open_index(INDEX_NAME))
         if not _same_fields(ix.schema, backend.schema):
             return "the index was built with other fields than the code declares"
         with ix.searcher() as searcher:
@@ -220,7 +221,7 @@ def rebuild(lock_wait=REBUILD_LOCK_WAIT, procs=None):
         total = indexing.write_all(ix, procs=procs)
     finally:
         lock.release()
-    backend.index = storage.open_index(INDEX_NAME, schema=backend.schema)
+    backend.index = reading_latest(lambda: storage.open_index(INDEX_NAME, schema=backend.schema))
     backend.setup_complete = True
     forget = getattr(backend, "_forget_searcher", None)
     if forget:

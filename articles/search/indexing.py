@@ -16,6 +16,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR, SegmentWriter
 
+from articles.search.backend import reading_latest
 from articles.search.rebuild_writer import RebuildWriter
 
 logger = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ def rebuild(using="default", procs=None, batch_size=BATCH_SIZE, progress=None, l
         total = write_all(ix, using=using, procs=procs, batch_size=batch_size, progress=progress)
     finally:
         lock.release()
-    backend.index = storage.open_index(INDEX_NAME, schema=backend.schema)
+    backend.index = reading_latest(lambda: storage.open_index(INDEX_NAME, schema=backend.schema))
     forget = getattr(backend, "_forget_searcher", None)
     if forget:
         forget()
