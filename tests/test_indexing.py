@@ -273,3 +273,39 @@ def test_scoring_fewer_candidates_keeps_the_exact_total_facets_and_best_hit(
     pages = [search_articles(SearchRequest(q="أسعار النفط", page_size=10, page=n)) for n in (1, 2, 3, 4)]
     assert [len(page.hits) for page in pages] == [10, 10, 10, 1]
     assert len({hit.article.pk for page in pages for hit in page.hits}) == 31
+
+
+def test_bitmaps_kept_across_index_versions_give_the_counts_of_a_fresh_process(
+    archive, make_article, django_capture_on_commit_callbacks
+):
+    """Each commit below leaves most segments as they were (a new one, some
+    deletions, then a merge); what a process carries over from the previous
+    version must count exactly what a process starting now counts."""
+
+    def state():
+        page = search_articles(SearchRequest(q="النفط"))
+        return page.total, counts(page, "topic"), counts(page, "source"), {hit.article.pk for hit in page.hits}
+
+    def fresh_state():
+        bitmaps.segment_bitmaps.clear()
+        indexing.get_backend()._forget_searcher()
+        return state()
+
+    steps = [
+        lambda: make_article(title="النفط في الخليج", source="فرانس 24", topics=["رياضة"]),
+        lambda: archive[2].topics.set([Topic.objects.get(name="رياضة")]),
+        lambda: archive[3].delete(),
+        lambda: Article.objects.filter(pk=archive[4].pk).first().save(),
+        lambda: indexing.get_backend().index.optimize(),
+    ]
+    seen = [state()]
+    for step in steps:
+        with django_capture_on_commit_callbacks(execute=True):
+            step()
+        carried_over = state()
+        assert carried_over == fresh_state()
+        seen.append(carried_over)
+    # The steps did change what the search counts.
+    assert seen[1][0] == seen[0][0] + 1
+    assert seen[2][1] != seen[1][1]
+    assert seen[3][0] == seen[2][0] - 1

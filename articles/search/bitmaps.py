@@ -18,6 +18,11 @@ backend's long-lived searcher, which is replaced when the index changes):
   documents a query matches are found by combining its terms' bitmaps
   without visiting the documents one by one.
 
+A segment's postings never change (a commit adds segments, merges some into
+a new one, or marks deletions), so the bitmaps of a term or facet value are
+made per segment and kept across index versions (SegmentBitmaps): after an
+editor's save only the new small segment is read, not the whole index.
+
 This gives the exact total and exact facet counts of every search cheaply,
 and bounds the scoring: when a query matches more than CANDIDATES
 documents, only the CANDIDATES most promising ones are scored by the full
@@ -40,6 +45,8 @@ from whoosh.reading import TermNotFound
 # place in the total and the facet counts). None scores every match.
 CANDIDATES = 1500
 TERM_CACHE_SIZE = 4000
+# The per-segment bitmaps kept across index versions, in bytes of bitmap.
+SEGMENT_CACHE_BYTES = 64 * 1024 * 1024
 
 _lock = threading.Lock()
 ATTRIBUTE = "_newsroom_bitmaps"
@@ -83,11 +90,21 @@ def _value_bitmaps(searcher, field_name, live):
     values = {}
     if field_name not in searcher.schema:
         return values
-    for value in searcher.lexicon(field_name):
+    for reader, offset in searcher.reader().leaf_readers():
+        for value, bits in segment_bitmaps.get(reader, ("values", field_name), _segment_values).items():
+            values[value] = values.get(value, 0) | bits << offset
+    return {value: found for value, bits in values.items() if (found := bits & live)}
+
+
+def _segment_values(reader, field_name):
+    """{value: bitmap} of one facet field in one segment, deletions included."""
+    values = {}
+    if field_name not in reader.schema:
+        return values
+    for value in reader.lexicon(field_name):
+        matcher = reader.postings(field_name, value)
         value = value.decode("utf-8") if isinstance(value, bytes) else value
-        bits = _posting_bitmap(searcher, field_name, value, searcher.doc_count_all()) & live
-        if bits:
-            values[value] = bits
+        values[value] = _matcher_bitmap(matcher, reader.doc_count_all())
     return values
 
 
@@ -99,10 +116,73 @@ def _bitmap(docnums, size):
 
 
 def _deleted(searcher):
-    reader = searcher.reader()
-    if not reader.has_deletions():
-        return 0
-    return _bitmap((n for n in range(searcher.doc_count_all()) if reader.is_deleted(n)), searcher.doc_count_all())
+    """The deleted documents, from each segment's own set of them."""
+    bits = 0
+    for reader, offset in searcher.reader().leaf_readers():
+        if reader.has_deletions():
+            size = reader.doc_count_all()
+            docnums = reader.segment().deleted_docs() if reader.segment() is not None else (
+                n for n in range(size) if reader.is_deleted(n)
+            )
+            bits |= _bitmap(docnums, size) << offset
+    return bits
+
+
+class SegmentBitmaps:
+    """Bitmaps per segment (by its id, which a commit never reuses for other
+    content), least recently used dropped beyond `max_bytes`.
+
+    Deletions are not in them: a commit may mark documents of an old segment
+    deleted, so callers mask the combined bitmap with the version's live one.
+    """
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reader, key, make):
+        entry_key = (*_segment_id(reader), *key)
+        with self._lock:
+            found = self._entries.get(entry_key)
+            if found is not None:
+                self._entries.move_to_end(entry_key)
+                return found[0]
+        value = make(reader, *key[1:])
+        weight = _weight(value)
+        with self._lock:
+            if entry_key not in self._entries:
+                self._entries[entry_key] = (value, weight)
+                self.size += weight
+                while self.size > self.max_bytes and len(self._entries) > 1:
+                    _key, (_value, dropped) = self._entries.popitem(last=False)
+                    self.size -= dropped
+        return value
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self.size = 0
+
+
+def _segment_id(reader):
+    segment = reader.segment()
+    if segment is None:  # the reader of an empty index
+        return ("empty", id(reader))
+    # The id is random; with its size and per-field lengths it cannot name
+    # two contents, even when a test has seeded `random`.
+    lengths = tuple(sorted(getattr(segment, "_fieldlengths", {}).items()))
+    return (segment.segment_id(), reader.doc_count_all(), lengths)
+
+
+def _weight(value):
+    if isinstance(value, int):
+        return (value.bit_length() + 7) // 8 + 32
+    return sum(_weight(bits) + 64 for bits in value.values()) + 64
+
+
+segment_bitmaps = SegmentBitmaps(SEGMENT_CACHE_BYTES)
 
 
 _BITS_OF_BYTE = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
@@ -141,28 +221,39 @@ def term_bitmap(searcher, index, field_name, text):
 
 def _posting_bitmap(searcher, field_name, text, size):
     """The documents of one term's posting lists (deleted ones included:
-    callers mask them with the live bitmap), read block by block: Whoosh's
-    own all_ids() makes two method calls per posting."""
-    marks = bytearray(size // 8 + 1)
+    callers mask them with the live bitmap), combined from its segments'."""
+    bits = 0
     for reader, offset in searcher.reader().leaf_readers():
-        try:
-            matcher = reader.postings(field_name, text)
-        except TermNotFound:
-            continue
-        if isinstance(matcher, FilterMatcher):  # the segment's deletions
-            matcher = matcher.child
-        if isinstance(matcher, W3LeafMatcher):
-            while matcher.is_active():
-                if matcher._ids is None:
-                    matcher._read_ids()
-                for docnum in matcher._ids:
-                    docnum += offset
-                    marks[docnum >> 3] |= 1 << (docnum & 7)
-                matcher._next_block()
-        else:
-            for docnum in matcher.all_ids():
-                docnum += offset
+        found = segment_bitmaps.get(reader, ("term", field_name, text), _segment_term_bitmap)
+        if found:
+            bits |= found << offset
+    return bits
+
+
+def _segment_term_bitmap(reader, field_name, text):
+    try:
+        matcher = reader.postings(field_name, text)
+    except TermNotFound:
+        return 0
+    return _matcher_bitmap(matcher, reader.doc_count_all())
+
+
+def _matcher_bitmap(matcher, size):
+    """A posting list's documents, read block by block: Whoosh's own
+    all_ids() makes two method calls per posting."""
+    marks = bytearray(size // 8 + 1)
+    if isinstance(matcher, FilterMatcher):  # the segment's deletions
+        matcher = matcher.child
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            for docnum in matcher._ids:
                 marks[docnum >> 3] |= 1 << (docnum & 7)
+            matcher._next_block()
+    else:
+        for docnum in matcher.all_ids():
+            marks[docnum >> 3] |= 1 << (docnum & 7)
     return int.from_bytes(marks, "little")
 
 
