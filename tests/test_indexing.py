@@ -309,3 +309,49 @@ def test_bitmaps_kept_across_index_versions_give_the_counts_of_a_fresh_process(
     assert seen[1][0] == seen[0][0] + 1
     assert seen[2][1] != seen[1][1]
     assert seen[3][0] == seen[2][0] - 1
+
+
+@pytest.fixture
+def segmented_archive(search_index, make_article, django_capture_on_commit_callbacks):
+    """Sixty articles written in three commits (three segments), words
+    repeated a varying number of times in texts of varying length, and a
+    deletion in the first segment."""
+    words = ["النفط", "الأسواق", "أسعار", "المفاوضات", "الطاقة", "الحكومة", "العالمية"]
+    made = []
+    for commit in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            for n in range(20):
+                k = commit * 20 + n
+                body = " ".join(words[(k + i) % len(words)] for i in range(3 + k % 11))
+                made.append(
+                    make_article(
+                        title=f"{words[k % len(words)]} {words[(k * 3) % len(words)]} رقم {k}",
+                        lead=f"{words[(k + 2) % len(words)]} في تقرير اليوم",
+                        body=f"{body}. " * (1 + k % 4) + "وقال محللون إن الوضع يتغير.",
+                        source="فرانس 24" if k % 2 else "بي بي سي عربي",
+                    )
+                )
+    with django_capture_on_commit_callbacks(execute=True):
+        made[3].delete()
+    return made
+
+
+@pytest.mark.parametrize(
+    "text", ["النفط", "أسعار النفط", "أسعار النفط العالمية", "مفاوضات الطاقة الحكومة", '"الأسواق أسعار"', "النفط -الحكومة"]
+)
+@pytest.mark.parametrize("candidate_limit", [None, 7])
+def test_terms_scored_from_posting_blocks_score_exactly_as_whoosh(segmented_archive, text, candidate_limit, monkeypatch):
+    from articles.search import query
+
+    searcher = indexing.get_backend().searcher()
+    assert len(searcher.reader().leaf_readers()) >= 2 and searcher.reader().has_deletions()
+    whoosh_query = query.build(query.parse(text))
+
+    def ranked(fast):
+        monkeypatch.setattr(bitmaps, "FAST_TERMS", fast)
+        context = searcher.context(weighting=query.WEIGHTING)
+        return bitmaps.top_documents(searcher, whoosh_query, 40, context=context, candidate_limit=candidate_limit)
+
+    by_whoosh = ranked(False)
+    assert len(by_whoosh) >= 5
+    assert ranked(True) == by_whoosh  # the same documents, order and scores, to the last bit
