@@ -325,7 +325,7 @@ def segmented_archive(search_index, make_article, django_capture_on_commit_callb
                 body = " ".join(words[(k + i) % len(words)] for i in range(3 + k % 11))
                 made.append(
                     make_article(
-                        title=f"{words[k % len(words)]} {words[(k * 3) % len(words)]} رقم {k}",
+                        title=f"{words[k % len(words)]} {words[(k * 3) % len(words)]} رقم {k} " + "تقرير " * (k % 5),
                         lead=f"{words[(k + 2) % len(words)]} في تقرير اليوم",
                         body=f"{body}. " * (1 + k % 4) + "وقال محللون إن الوضع يتغير.",
                         source="فرانس 24" if k % 2 else "بي بي سي عربي",
@@ -348,7 +348,7 @@ def test_terms_scored_from_posting_blocks_score_exactly_as_whoosh(segmented_arch
     whoosh_query = query.build(query.parse(text))
 
     def ranked(fast):
-        monkeypatch.setattr(bitmaps, "FAST_TERMS", fast)
+        monkeypatch.setattr(bitmaps, "FAST_SCORES", fast)
         context = searcher.context(weighting=query.WEIGHTING)
         return bitmaps.top_documents(searcher, whoosh_query, 40, context=context, candidate_limit=candidate_limit)
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from whoosh import collectors
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.matching import FilterMatcher, ListMatcher, NullMatcher, WrappingMatcher
+from whoosh.matching import FilterMatcher, IntersectionMatcher, ListMatcher, NullMatcher, WrappingMatcher
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25FScorer
 from whoosh.util.numeric import byte_to_length
@@ -569,17 +569,19 @@ class _BlockScorer(collectors.Collector):
         searcher = self.top_searcher
         for subsearcher, offset in searcher.leaf_searchers():
             window = ((1 << subsearcher.doc_count_all()) - 1) << offset
+            fast = _FastScores(subsearcher, self.context) if FAST_SCORES else None
             for leaf in self.leaves:
                 docs = block & window & _match(searcher, self.index, leaf)
                 if not docs:
                     continue
+                if fast is not None:
+                    found = fast.leaf(leaf, [docnum - offset for docnum in _docnums(docs)])
+                    if found is not None:
+                        for local, score in found:
+                            docnum = local + offset
+                            scores[docnum] = scores.get(docnum, 0.0) + score
+                        continue
                 matcher = leaf.matcher(subsearcher, self.context)
-                if (
-                    FAST_TERMS
-                    and type(leaf) is wq.Term
-                    and _add_term_scores(matcher, subsearcher, leaf.fieldname, docs, offset, scores)
-                ):
-                    continue
                 skip_to = _skipper(matcher)
                 for docnum in _docnums(docs):
                     local = docnum - offset
@@ -616,36 +618,135 @@ def _plain_skip(matcher, target):
     matcher.skip_to(target)
 
 
-# Score plain terms from their posting blocks (see _add_term_scores); False
-# leaves every score to Whoosh's matchers (the equivalence tests compare both).
-FAST_TERMS = True
+# Score the leaves from posting blocks (see _FastScores); False leaves every
+# score to Whoosh's matchers (the equivalence tests compare both).
+FAST_SCORES = True
 
 _LENGTH_OF_BYTE = [byte_to_length(byte) if byte else 0 for byte in range(256)]
 
 
-def _add_term_scores(matcher, subsearcher, field_name, docs, offset, scores):
-    """Add one term's BM25F scores of the documents of `docs` (which all
-    hold the term) to `scores`; False when the matcher is not a plain
-    (possibly boosted) posting list of a Whoosh 3 segment scored by BM25F.
+class _FastScores:
+    """The scores of one segment's candidates for the leaves the query
+    builder makes, the same figures as Whoosh's matchers to the last bit.
 
-    The same figures as matcher.score(), to the last bit: the same formula
-    in the same order over the same stored weights and field lengths, but
-    read a block at a time (ids, weights, and the segment's whole column of
-    field lengths) instead of some fifteen method calls per document.
+    Whoosh scores a document through some fifteen Python calls per term
+    (skip, id, score, the scorer, the field-length column read byte by
+    byte), and a phrase by decoding positions. Here a term's posting block
+    is read once (ids and weights), the candidates are found in it by
+    binary search and whoosh.scoring.bm25 is applied with the same operands
+    in the same order, field lengths coming from the segment's length
+    column read in one piece. A term's scores are kept for the other leaves
+    that repeat it: the all-words bonus scores as the sum of its terms in
+    the tree Whoosh builds, and a phrase (whose documents the bitmaps
+    already know) as the sum of its words' terms in a binary tree.
     """
+
+    def __init__(self, subsearcher, context):
+        self.searcher = subsearcher
+        self.context = context
+        self.reader = subsearcher.reader()
+        self.weighting = context.weighting if context is not None else subsearcher.weighting
+        self.known = {}  # (field, term bytes) -> {local docnum: score}
+
+    def leaf(self, leaf, wanted):
+        """[(local docnum, score)] of `leaf` for the sorted local docnums
+        `wanted` (which all match it), or None for a leaf Whoosh must score."""
+        kind = type(leaf)
+        if kind is wq.Term:
+            matcher, boost = _unboosted(leaf.matcher(self.searcher, self.context))
+            if type(matcher) is not W3LeafMatcher:
+                return None
+            found = self.term(matcher._term, wanted, matcher)
+            return None if found is None else _boosted([(local, found[local]) for local in wanted], boost)
+        if kind is wq.Phrase:
+            return self._phrase(leaf, wanted)
+        if kind is wq.And:
+            tree = self._tree(leaf.matcher(self.searcher, self.context), wanted)
+            return None if tree is None else list(zip(wanted, tree))
+        return None
+
+    def term(self, key, wanted, matcher=None):
+        """{local docnum: score} of one term, at least for `wanted`."""
+        known = self.known.setdefault(key, {})
+        missing = [local for local in wanted if local not in known]
+        if missing:
+            if matcher is None:
+                try:
+                    matcher, _boost = _unboosted(self.searcher.postings(*key, weighting=self.weighting))
+                except TermNotFound:
+                    return None
+            if not _add_term_scores(matcher, self.reader, key[0], missing, known):
+                return None
+        return known
+
+    def _phrase(self, leaf, wanted):
+        field = self.searcher.schema[leaf.fieldname] if leaf.fieldname in self.searcher.schema else None
+        if field is None or not field.format or not field.format.supports("positions"):
+            return None
+        columns = []
+        for word in leaf.words:
+            found = self.term((leaf.fieldname, field.to_bytes(word)), wanted)
+            if found is None:
+                return None
+            columns.append([found[local] for local in wanted])
+        # SpanNear2's scores: its terms' scores in a binary IntersectionMatcher tree.
+        return _boosted(list(zip(wanted, _binary_sums(columns))), leaf.boost if leaf.boost != 1.0 else None)
+
+    def _tree(self, matcher, wanted):
+        """The per-document scores of a matcher tree of intersections of
+        terms (And), walked as Whoosh adds them up; None for other trees."""
+        kind = type(matcher)
+        if kind is WrappingMatcher or (kind is FilterMatcher and matcher.boost == 1.0):
+            below = self._tree(matcher.child, wanted)
+            if below is None or matcher.boost == 1.0:
+                return below
+            return [score * matcher.boost for score in below]
+        if kind is IntersectionMatcher:
+            left, right = self._tree(matcher.a, wanted), self._tree(matcher.b, wanted)
+            if left is None or right is None:
+                return None
+            return [a + b for a, b in zip(left, right)]
+        if kind is W3LeafMatcher:
+            found = self.term(matcher._term, wanted, matcher)
+            return None if found is None else [found[local] for local in wanted]
+        return None
+
+
+def _unboosted(matcher):
+    """(the posting matcher, its query boost or None) of a term's matcher."""
     boost = None
     if type(matcher) is WrappingMatcher:
-        boost = matcher.boost
-        matcher = matcher.child
+        boost, matcher = matcher.boost, matcher.child
     if type(matcher) is FilterMatcher and matcher.boost == 1.0:  # the segment's deletions
         matcher = matcher.child
+    return matcher, boost
+
+
+def _boosted(pairs, boost):
+    if boost is None:
+        return pairs
+    return [(local, score * boost) for local, score in pairs]
+
+
+def _binary_sums(columns):
+    """Per row, the columns added up as whoosh.util.make_binary_tree pairs them."""
+    if len(columns) == 1:
+        return columns[0]
+    half = len(columns) // 2
+    return [a + b for a, b in zip(_binary_sums(columns[:half]), _binary_sums(columns[half:]))]
+
+
+def _add_term_scores(matcher, reader, field_name, wanted, scores):
+    """Put one term's BM25F scores of the sorted local docnums `wanted`
+    (which all hold the term) in `scores`; False when the matcher is not a
+    posting list of a Whoosh 3 segment scored by BM25F."""
     if type(matcher) is not W3LeafMatcher or type(matcher.scorer) is not BM25FScorer:
         return False
+    matcher.reset()
     scorer = matcher.scorer
     idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-    lengths = segment_bitmaps.get(subsearcher.reader(), ("lengths", field_name), _segment_lengths)
+    lengths = segment_bitmaps.get(reader, ("lengths", field_name), _segment_lengths)
     length_of = _LENGTH_OF_BYTE
-    wanted = [docnum - offset for docnum in _docnums(docs)]
     position, count = 0, len(wanted)
     while position < count and matcher.is_active():
         if wanted[position] > matcher._maxid:
@@ -663,12 +764,8 @@ def _add_term_scores(matcher, subsearcher, field_name, docs, offset, scores):
             at = bisect_left(ids, local, at, size)
             if at < size and ids[at] == local:
                 tf = weights[at]
-                # whoosh.scoring.bm25, then WrappingMatcher's boost
-                score = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length_of[lengths[local]] / avgfl)))
-                if boost is not None:
-                    score = score * boost
-                docnum = local + offset
-                scores[docnum] = scores.get(docnum, 0.0) + score
+                # whoosh.scoring.bm25
+                scores[local] = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length_of[lengths[local]] / avgfl)))
         position = end
         matcher._next_block()
     return True
