@@ -45,6 +45,31 @@ def _matches(word, terms):
     return False
 
 
+@lru_cache(maxsize=64)
+def _verdicts(terms):
+    """word -> marked?, for one query's terms: the words of a page of
+    snippets repeat, and each verdict looks at every reading of the word.
+    Kept for the last queries (HighlightTerms is frozen, so hashable)."""
+    return {}
+
+
+MAX_VERDICTS = 50_000
+
+
+def _marked_positions(words, terms):
+    verdicts = _verdicts(terms)
+    if len(verdicts) > MAX_VERDICTS:
+        verdicts.clear()
+    positions = []
+    for i, (word, _start, _end) in enumerate(words):
+        verdict = verdicts.get(word)
+        if verdict is None:
+            verdict = verdicts[word] = _matches(word, terms)
+        if verdict:
+            positions.append(i)
+    return positions
+
+
 def _render(text, spans):
     """Escape `text`, wrapping the (start, end) spans in <mark>."""
     out, cursor = [], 0
@@ -60,7 +85,8 @@ def highlight(text, terms, prefixes=()):
     """The whole text, escaped, with matching words marked."""
     text = text or ""
     terms = _as_terms(terms, prefixes)
-    spans = [(s, e) for word, s, e in arabic.tokenize(text) if _matches(word, terms)]
+    words = list(arabic.tokenize(text))
+    spans = [words[i][1:] for i in _marked_positions(words, terms)]
     return mark_safe(_render(text, spans))
 
 
@@ -75,7 +101,7 @@ def snippet(text, terms, prefixes=(), length=SNIPPET_WORDS):
     words = list(arabic.tokenize(text))
     if not words:
         return mark_safe(escape(text[:300]))
-    hits = [i for i, (word, _s, _e) in enumerate(words) if _matches(word, terms)]
+    hits = _marked_positions(words, terms)
     hit_set = set(hits)
     best_start, best_score = 0, -1
     for first in hits[:200] or [0]:
