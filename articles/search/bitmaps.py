@@ -31,24 +31,22 @@ the headline; see `candidates`), the others could not reach the first pages.
 """
 import re
 import threading
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from whoosh import collectors
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.matching import FilterMatcher, IntersectionMatcher, ListMatcher, NullMatcher, WrappingMatcher
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import FilterMatcher, ListMatcher, NullMatcher, WrappingMatcher
 from whoosh.reading import TermNotFound
-from whoosh.scoring import BM25FScorer
-from whoosh.util.numeric import byte_to_length
+
+from articles.search import scoring, segments
 
 # Above this many matches, only this many are scored (the rest keep their
 # place in the total and the facet counts). None scores every match.
 CANDIDATES = 1500
 TERM_CACHE_SIZE = 4000
-# The per-segment bitmaps kept across index versions, in bytes of bitmap.
-SEGMENT_CACHE_BYTES = 64 * 1024 * 1024
 
 _lock = threading.Lock()
 ATTRIBUTE = "_newsroom_bitmaps"
@@ -93,7 +91,7 @@ def _value_bitmaps(searcher, field_name, live):
     if field_name not in searcher.schema:
         return values
     for reader, offset in searcher.reader().leaf_readers():
-        for value, bits in segment_bitmaps.get(reader, ("values", field_name), _segment_values).items():
+        for value, bits in segments.cache.get(reader, ("values", field_name), _segment_values).items():
             values[value] = values.get(value, 0) | bits << offset
     return {value: found for value, bits in values.items() if (found := bits & live)}
 
@@ -130,63 +128,6 @@ def _deleted(searcher):
     return bits
 
 
-class SegmentBitmaps:
-    """Bitmaps per segment (by its id, which a commit never reuses for other
-    content), least recently used dropped beyond `max_bytes`.
-
-    Deletions are not in them: a commit may mark documents of an old segment
-    deleted, so callers mask the combined bitmap with the version's live one.
-    """
-
-    def __init__(self, max_bytes):
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._entries = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, reader, key, make):
-        entry_key = (*_segment_id(reader), *key)
-        with self._lock:
-            found = self._entries.get(entry_key)
-            if found is not None:
-                self._entries.move_to_end(entry_key)
-                return found[0]
-        value = make(reader, *key[1:])
-        weight = _weight(value)
-        with self._lock:
-            if entry_key not in self._entries:
-                self._entries[entry_key] = (value, weight)
-                self.size += weight
-                while self.size > self.max_bytes and len(self._entries) > 1:
-                    _key, (_value, dropped) = self._entries.popitem(last=False)
-                    self.size -= dropped
-        return value
-
-    def clear(self):
-        with self._lock:
-            self._entries.clear()
-            self.size = 0
-
-
-def _segment_id(reader):
-    segment = reader.segment()
-    if segment is None:  # the reader of an empty index
-        return ("empty", id(reader))
-    # The id is random; with its size and per-field lengths it cannot name
-    # two contents, even when a test has seeded `random`.
-    lengths = tuple(sorted(getattr(segment, "_fieldlengths", {}).items()))
-    return (segment.segment_id(), reader.doc_count_all(), lengths)
-
-
-def _weight(value):
-    if isinstance(value, int):
-        return (value.bit_length() + 7) // 8 + 32
-    if isinstance(value, bytes):
-        return len(value) + 32
-    return sum(_weight(bits) + 64 for bits in value.values()) + 64
-
-
-segment_bitmaps = SegmentBitmaps(SEGMENT_CACHE_BYTES)
 
 
 _BITS_OF_BYTE = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
@@ -228,7 +169,7 @@ def _posting_bitmap(searcher, field_name, text, size):
     callers mask them with the live bitmap), combined from its segments'."""
     bits = 0
     for reader, offset in searcher.reader().leaf_readers():
-        found = segment_bitmaps.get(reader, ("term", field_name, text), _segment_term_bitmap)
+        found = segments.cache.get(reader, ("term", field_name, text), _segment_term_bitmap)
         if found:
             bits |= found << offset
     return bits
@@ -506,6 +447,10 @@ def _flat_leaves(query):
     """The leaves of a query whose score is the plain sum of its leaves'
     scores (Or trees of terms, phrases and and-ed terms, as the query
     builder makes them), or None for any other shape."""
+    if type(query) in (wq.And, wq.Or) and len(query.subqueries) == 1:
+        # Whoosh gives a compound of one query that query's matcher (boost
+        # included): a quoted phrase is a required Or of its field routes.
+        return _flat_leaves(query.subqueries[0])
     if isinstance(query, wq.Or) and not isinstance(query, wq.DisjunctionMax):
         if query.boost != 1.0 or getattr(query, "scale", None) or getattr(query, "minmatch", 0):
             return None
@@ -565,26 +510,24 @@ class _BlockScorer(collectors.Collector):
             self.finish()
 
     def _leaf_scores(self, block):
-        scores = {}
+        results = []
         searcher = self.top_searcher
         for subsearcher, offset in searcher.leaf_searchers():
-            window = ((1 << subsearcher.doc_count_all()) - 1) << offset
-            fast = _FastScores(subsearcher, self.context) if FAST_SCORES else None
+            size = subsearcher.doc_count_all()
+            in_segment = (1 << size) - 1
+            local_block = (block >> offset) & in_segment
+            if not local_block:
+                continue
+            candidates = scoring.set_bits(local_block, size)
+            scorer = scoring.SegmentScorer(subsearcher, self.context, candidates)
             for leaf in self.leaves:
-                docs = block & window & _match(searcher, self.index, leaf)
-                if not docs:
+                chosen = scoring.bits_at((_match(searcher, self.index, leaf) >> offset) & in_segment, candidates, size)
+                if not chosen.any() or (scoring.ENABLED and scorer.add(leaf, chosen)):
                     continue
-                if fast is not None:
-                    found = fast.leaf(leaf, [docnum - offset for docnum in _docnums(docs)])
-                    if found is not None:
-                        for local, score in found:
-                            docnum = local + offset
-                            scores[docnum] = scores.get(docnum, 0.0) + score
-                        continue
                 matcher = leaf.matcher(subsearcher, self.context)
                 skip_to = _skipper(matcher)
-                for docnum in _docnums(docs):
-                    local = docnum - offset
+                for position in chosen.nonzero()[0].tolist():
+                    local = int(candidates[position])
                     if not matcher.is_active():
                         break
                     if matcher.id() < local:
@@ -592,8 +535,9 @@ class _BlockScorer(collectors.Collector):
                         if not matcher.is_active():
                             break
                     if matcher.id() == local:
-                        scores[docnum] = scores.get(docnum, 0.0) + matcher.score()
-        return scores.items()
+                        scorer.add_one(position, matcher.score())
+            results.extend(scorer.results(offset))
+        return results
 
     def _whoosh_scores(self, block):
         collector = collectors.TopCollector(limit=self.limit, usequality=False)
@@ -616,172 +560,6 @@ class _BlockScorer(collectors.Collector):
 
 def _plain_skip(matcher, target):
     matcher.skip_to(target)
-
-
-# Score the leaves from posting blocks (see _FastScores); False leaves every
-# score to Whoosh's matchers (the equivalence tests compare both).
-FAST_SCORES = True
-
-_LENGTH_OF_BYTE = [byte_to_length(byte) if byte else 0 for byte in range(256)]
-
-
-class _FastScores:
-    """The scores of one segment's candidates for the leaves the query
-    builder makes, the same figures as Whoosh's matchers to the last bit.
-
-    Whoosh scores a document through some fifteen Python calls per term
-    (skip, id, score, the scorer, the field-length column read byte by
-    byte), and a phrase by decoding positions. Here a term's posting block
-    is read once (ids and weights), the candidates are found in it by
-    binary search and whoosh.scoring.bm25 is applied with the same operands
-    in the same order, field lengths coming from the segment's length
-    column read in one piece. A term's scores are kept for the other leaves
-    that repeat it: the all-words bonus scores as the sum of its terms in
-    the tree Whoosh builds, and a phrase (whose documents the bitmaps
-    already know) as the sum of its words' terms in a binary tree.
-    """
-
-    def __init__(self, subsearcher, context):
-        self.searcher = subsearcher
-        self.context = context
-        self.reader = subsearcher.reader()
-        self.weighting = context.weighting if context is not None else subsearcher.weighting
-        self.known = {}  # (field, term bytes) -> {local docnum: score}
-
-    def leaf(self, leaf, wanted):
-        """[(local docnum, score)] of `leaf` for the sorted local docnums
-        `wanted` (which all match it), or None for a leaf Whoosh must score."""
-        kind = type(leaf)
-        if kind is wq.Term:
-            matcher, boost = _unboosted(leaf.matcher(self.searcher, self.context))
-            if type(matcher) is not W3LeafMatcher:
-                return None
-            found = self.term(matcher._term, wanted, matcher)
-            return None if found is None else _boosted([(local, found[local]) for local in wanted], boost)
-        if kind is wq.Phrase:
-            return self._phrase(leaf, wanted)
-        if kind is wq.And:
-            tree = self._tree(leaf.matcher(self.searcher, self.context), wanted)
-            return None if tree is None else list(zip(wanted, tree))
-        return None
-
-    def term(self, key, wanted, matcher=None):
-        """{local docnum: score} of one term, at least for `wanted`."""
-        known = self.known.setdefault(key, {})
-        missing = [local for local in wanted if local not in known]
-        if missing:
-            if matcher is None:
-                try:
-                    matcher, _boost = _unboosted(self.searcher.postings(*key, weighting=self.weighting))
-                except TermNotFound:
-                    return None
-            if not _add_term_scores(matcher, self.reader, key[0], missing, known):
-                return None
-        return known
-
-    def _phrase(self, leaf, wanted):
-        field = self.searcher.schema[leaf.fieldname] if leaf.fieldname in self.searcher.schema else None
-        if field is None or not field.format or not field.format.supports("positions"):
-            return None
-        columns = []
-        for word in leaf.words:
-            found = self.term((leaf.fieldname, field.to_bytes(word)), wanted)
-            if found is None:
-                return None
-            columns.append([found[local] for local in wanted])
-        # SpanNear2's scores: its terms' scores in a binary IntersectionMatcher tree.
-        return _boosted(list(zip(wanted, _binary_sums(columns))), leaf.boost if leaf.boost != 1.0 else None)
-
-    def _tree(self, matcher, wanted):
-        """The per-document scores of a matcher tree of intersections of
-        terms (And), walked as Whoosh adds them up; None for other trees."""
-        kind = type(matcher)
-        if kind is WrappingMatcher or (kind is FilterMatcher and matcher.boost == 1.0):
-            below = self._tree(matcher.child, wanted)
-            if below is None or matcher.boost == 1.0:
-                return below
-            return [score * matcher.boost for score in below]
-        if kind is IntersectionMatcher:
-            left, right = self._tree(matcher.a, wanted), self._tree(matcher.b, wanted)
-            if left is None or right is None:
-                return None
-            return [a + b for a, b in zip(left, right)]
-        if kind is W3LeafMatcher:
-            found = self.term(matcher._term, wanted, matcher)
-            return None if found is None else [found[local] for local in wanted]
-        return None
-
-
-def _unboosted(matcher):
-    """(the posting matcher, its query boost or None) of a term's matcher."""
-    boost = None
-    if type(matcher) is WrappingMatcher:
-        boost, matcher = matcher.boost, matcher.child
-    if type(matcher) is FilterMatcher and matcher.boost == 1.0:  # the segment's deletions
-        matcher = matcher.child
-    return matcher, boost
-
-
-def _boosted(pairs, boost):
-    if boost is None:
-        return pairs
-    return [(local, score * boost) for local, score in pairs]
-
-
-def _binary_sums(columns):
-    """Per row, the columns added up as whoosh.util.make_binary_tree pairs them."""
-    if len(columns) == 1:
-        return columns[0]
-    half = len(columns) // 2
-    return [a + b for a, b in zip(_binary_sums(columns[:half]), _binary_sums(columns[half:]))]
-
-
-def _add_term_scores(matcher, reader, field_name, wanted, scores):
-    """Put one term's BM25F scores of the sorted local docnums `wanted`
-    (which all hold the term) in `scores`; False when the matcher is not a
-    posting list of a Whoosh 3 segment scored by BM25F."""
-    if type(matcher) is not W3LeafMatcher or type(matcher.scorer) is not BM25FScorer:
-        return False
-    matcher.reset()
-    scorer = matcher.scorer
-    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-    lengths = segment_bitmaps.get(reader, ("lengths", field_name), _segment_lengths)
-    length_of = _LENGTH_OF_BYTE
-    position, count = 0, len(wanted)
-    while position < count and matcher.is_active():
-        if wanted[position] > matcher._maxid:
-            target = wanted[position]
-            matcher._skip_to_block(lambda: target > matcher._maxid)
-            continue
-        if matcher._ids is None:
-            matcher._read_ids()
-        if matcher._weights is None:
-            matcher._read_weights()
-        ids, weights, size = matcher._ids, matcher._weights, matcher._blocklength
-        end = bisect_right(wanted, matcher._maxid, position)
-        at = 0
-        for local in wanted[position:end]:
-            at = bisect_left(ids, local, at, size)
-            if at < size and ids[at] == local:
-                tf = weights[at]
-                # whoosh.scoring.bm25
-                scores[local] = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length_of[lengths[local]] / avgfl)))
-        position = end
-        matcher._next_block()
-    return True
-
-
-def _segment_lengths(reader, field_name):
-    """The segment's column of field lengths (one byte per document, as
-    Whoosh stores them), read in one piece."""
-    size = reader.doc_count_all()
-    column = reader._perdoc._cached_reader(_lenfield(field_name), LENGTHS_COLUMN)
-    if column is None:
-        return bytes(size)
-    if getattr(column, "_fixedlen", None) != 1 or not hasattr(column, "_dbfile"):
-        return bytes(column[docnum] for docnum in range(size))
-    raw = bytes(column._dbfile.get(column._basepos, column._count))
-    return raw + bytes(max(0, size - len(raw)))
 
 
 def _skipper(matcher):

@@ -1,0 +1,220 @@
+"""BM25F scores of a block of candidates, computed on arrays.
+
+Whoosh scores one document at a time through some fifteen Python calls per
+term (skip, id, score, the scorer, the field-length column read byte by
+byte), decodes a pickled, compressed posting block each time it enters one,
+and finds phrases by decoding positions. At 100,000 articles a three-word
+query has some twenty leaves (each word by title, lead, text, exact form and
+skeleton, an all-words bonus and a proximity phrase) over 1,500 candidates.
+
+Here a term's posting list is decoded once per segment and kept
+(articles.search.segments), the candidates are looked up in it with
+numpy.searchsorted, and whoosh.scoring.bm25 is applied to whole arrays with
+the same operands in the same order: IEEE arithmetic gives the same figures
+as Whoosh's, to the last bit (tests/test_indexing.py compares them). The
+all-words bonus is the sum of its terms' scores in the tree Whoosh's And
+matcher builds; a phrase, whose documents the bitmaps already know, the sum
+of its words' scores in the binary tree of Whoosh's SpanNear2 matcher.
+"""
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching import FilterMatcher, IntersectionMatcher, WrappingMatcher
+from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
+
+from articles.search import segments
+
+# False leaves every score to Whoosh's matchers (what the tests compare with).
+ENABLED = True
+
+# Whoosh stores a field length in one byte; byte_to_length decodes it.
+_LENGTH_OF_BYTE = np.array([byte_to_length(byte) if byte else 0 for byte in range(256)], dtype=np.float64)
+
+
+def set_bits(bits, size):
+    """The positions of the set bits of a bitmap (an int), as an array."""
+    if not bits:
+        return np.empty(0, dtype=np.uint32)
+    data = np.frombuffer(bits.to_bytes(size // 8 + 1, "little"), dtype=np.uint8)
+    return np.flatnonzero(np.unpackbits(data, bitorder="little")).astype(np.uint32)
+
+
+def bits_at(bits, positions, size):
+    """Whether each of `positions` is set in the bitmap `bits`, as a boolean array."""
+    data = np.frombuffer(bits.to_bytes(size // 8 + 1, "little"), dtype=np.uint8)
+    return (data[positions >> 3] >> (positions & 7).astype(np.uint8) & 1).astype(bool)
+
+
+class SegmentScorer:
+    """Scores of one segment's candidates (sorted local document numbers),
+    leaf by leaf, each leaf's added to the running sum in the order given."""
+
+    def __init__(self, subsearcher, context, candidates):
+        self.searcher = subsearcher
+        self.context = context
+        self.reader = subsearcher.reader()
+        self.weighting = context.weighting if context is not None else subsearcher.weighting
+        self.candidates = candidates
+        self.sums = np.zeros(len(candidates), dtype=np.float64)
+        self.scored = np.zeros(len(candidates), dtype=bool)
+
+    def add(self, leaf, chosen):
+        """Add `leaf`'s scores of the candidates where `chosen` (a boolean
+        array; they all match the leaf); False when Whoosh must score it."""
+        wanted = self.candidates[chosen]
+        if not len(wanted):
+            return True
+        scores = self.leaf_scores(leaf, wanted)
+        if scores is None:
+            return False
+        self.sums[chosen] += scores
+        self.scored |= chosen
+        return True
+
+    def add_one(self, position, score):
+        """Add a score Whoosh computed for the candidate at `position`."""
+        self.sums[position] += score
+        self.scored[position] = True
+
+    def results(self, offset):
+        """[(index document number, score)] of the candidates scored."""
+        where = np.flatnonzero(self.scored)
+        return list(zip((self.candidates[where].astype(np.int64) + offset).tolist(), self.sums[where].tolist()))
+
+    # Leaves ---------------------------------------------------------------
+
+    def leaf_scores(self, leaf, wanted):
+        kind = type(leaf)
+        if kind is wq.Term:
+            scores = self.term(leaf.fieldname, self._bytes(leaf.fieldname, leaf.text), wanted)
+            # Term.matcher wraps a boosted term in a WrappingMatcher.
+            return scores if scores is None or leaf.boost == 1.0 else scores * leaf.boost
+        if kind is wq.Phrase:
+            return self.phrase(leaf, wanted)
+        if kind is wq.And:
+            return self.tree(leaf.matcher(self.searcher, self.context), wanted)
+        return None
+
+    def term(self, field_name, term_bytes, wanted):
+        """whoosh.scoring.bm25 of one term for `wanted` (which all hold it),
+        with BM25FScorer's operands; None when Whoosh would not score it so."""
+        params = term_bytes is not None and self._bm25(field_name, term_bytes)
+        if not params:
+            return None
+        postings = segments.cache.get(self.reader, ("postings", field_name, term_bytes), _segment_postings)
+        if postings is None:
+            return None
+        ids, weights = postings
+        at = np.searchsorted(ids, wanted)
+        if at.size and (at[-1] >= ids.size or not np.array_equal(ids[at], wanted)):
+            return None  # a candidate without the term: not what the bitmaps said
+        lengths = segments.cache.get(self.reader, ("lengths", field_name), _segment_lengths)
+        idf, avgfl, b, k1 = params
+        tf = weights[at].astype(np.float64)
+        fl = _LENGTH_OF_BYTE[lengths[wanted]]
+        return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+
+    def phrase(self, leaf, wanted):
+        if leaf.fieldname not in self.searcher.schema:
+            return None
+        field = self.searcher.schema[leaf.fieldname]
+        if not field.format or not field.format.supports("positions"):
+            return None
+        columns = []
+        for word in leaf.words:
+            scores = self.term(leaf.fieldname, self._bytes(leaf.fieldname, word), wanted)
+            if scores is None:
+                return None
+            columns.append(scores)
+        summed = _binary_sum(columns)
+        return summed if leaf.boost == 1.0 else summed * leaf.boost
+
+    def tree(self, matcher, wanted):
+        """The scores of a matcher tree of intersections of terms (And),
+        added up as Whoosh's matchers do; None for any other tree."""
+        kind = type(matcher)
+        if kind is WrappingMatcher or (kind is FilterMatcher and matcher.boost == 1.0):
+            below = self.tree(matcher.child, wanted)
+            return below if below is None or matcher.boost == 1.0 else below * matcher.boost
+        if kind is IntersectionMatcher:
+            left = self.tree(matcher.a, wanted)
+            right = None if left is None else self.tree(matcher.b, wanted)
+            return None if right is None else left + right
+        if kind is W3LeafMatcher:
+            return self.term(*matcher._term, wanted)
+        return None
+
+    def _bytes(self, field_name, text):
+        if field_name not in self.searcher.schema:
+            return None
+        try:
+            return self.searcher.schema[field_name].to_bytes(text)
+        except ValueError:
+            return None
+
+    def _bm25(self, field_name, term_bytes):
+        """(idf, average field length, B, K1) as BM25F.scorer() sets them up
+        for this term, or None when it would not make a BM25F scorer."""
+        weighting = self.weighting
+        if type(weighting) is not BM25F or not self.searcher.schema[field_name].scorable:
+            return None
+        parent = self.searcher.get_parent()
+        return (
+            parent.idf(field_name, term_bytes),
+            parent.avg_field_length(field_name) or 1,
+            weighting._field_B.get(field_name, weighting.B),
+            weighting.K1,
+        )
+
+
+def _binary_sum(columns):
+    """The columns added up as whoosh.util.make_binary_tree pairs them."""
+    if len(columns) == 1:
+        return columns[0]
+    half = len(columns) // 2
+    return _binary_sum(columns[:half]) + _binary_sum(columns[half:])
+
+
+def _segment_postings(reader, field_name, term_bytes):
+    """(ids, weights) of a term's posting list in one segment (deleted
+    documents included), decoded once."""
+    try:
+        matcher = reader.postings(field_name, term_bytes)
+    except TermNotFound:
+        return None
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if type(matcher) is not W3LeafMatcher:
+        return None
+    ids, weights = [], []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        ids.append(np.asarray(matcher._ids, dtype=np.uint32))
+        block = matcher._weights
+        # Whoosh keeps weights as float32 arrays; anything else stays exact as float64.
+        if getattr(block, "typecode", None) == "f":
+            weights.append(np.frombuffer(block, dtype=np.float32))
+        else:
+            weights.append(np.asarray(block, dtype=np.float64))
+        matcher._next_block()
+    if not ids:
+        return None
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _segment_lengths(reader, field_name):
+    """The segment's column of field lengths (one byte per document, as
+    Whoosh stores them), read in one piece."""
+    size = reader.doc_count_all()
+    column = reader._perdoc._cached_reader(_lenfield(field_name), LENGTHS_COLUMN)
+    if column is None:
+        return np.zeros(size, dtype=np.uint8)
+    if getattr(column, "_fixedlen", None) != 1 or not hasattr(column, "_dbfile"):
+        return np.array([column[docnum] for docnum in range(size)], dtype=np.uint8)
+    raw = np.frombuffer(bytes(column._dbfile.get(column._basepos, column._count)), dtype=np.uint8)
+    return np.concatenate([raw, np.zeros(max(0, size - raw.size), dtype=np.uint8)])
