@@ -20,14 +20,16 @@ backend's long-lived searcher, which is replaced when the index changes):
 
 A segment's postings never change (a commit adds segments, merges some into
 a new one, or marks deletions), so the bitmaps of a term or facet value are
-made per segment and kept across index versions (SegmentBitmaps): after an
-editor's save only the new small segment is read, not the whole index.
+made per segment and kept across index versions (articles.search.segments):
+after an editor's save only the new small segment is read, not the whole
+index.
 
 This gives the exact total and exact facet counts of every search cheaply,
 and bounds the scoring: when a query matches more than CANDIDATES
 documents, only the CANDIDATES most promising ones are scored by the full
 query (those holding the most of its words, then those with its words in
 the headline; see `candidates`), the others could not reach the first pages.
+The candidates are scored on arrays (articles.search.scoring).
 """
 import re
 import threading
