@@ -11,7 +11,7 @@ from django.test import RequestFactory
 
 from articles import caching
 from articles.models import Article, Source, Topic
-from articles.search import bitmaps, indexing, scoring, segments
+from articles.search import bitmaps, indexing, scoring, segment_files, segments
 from articles.search.service import SearchRequest, related_articles, search_articles
 
 pytestmark = pytest.mark.django_db
@@ -288,6 +288,7 @@ def test_bitmaps_kept_across_index_versions_give_the_counts_of_a_fresh_process(
 
     def fresh_state():
         segments.cache.clear()
+        segment_files.prune([])
         indexing.get_backend()._forget_searcher()
         return state()
 
@@ -356,3 +357,21 @@ def test_terms_scored_from_posting_blocks_score_exactly_as_whoosh(segmented_arch
     by_whoosh = ranked(False)
     assert len(by_whoosh) >= 5
     assert ranked(True) == by_whoosh  # the same documents, order and scores, to the last bit
+
+
+def test_segment_files_stay_readable_for_the_next_version_after_a_reader_closes(
+    archive, make_article, django_capture_on_commit_callbacks
+):
+    """Every version's readers share the files of the segments they have in
+    common; a reader closed (as the backend closes its searcher) must not
+    close them under the next version's."""
+    before = search_articles(SearchRequest(q="النفط")).total
+    assert segment_files.shared_count() >= 1
+    indexing.get_backend()._forget_searcher()  # closes the searcher and its segment readers
+    with django_capture_on_commit_callbacks(execute=True):
+        make_article(title="النفط في بحر الشمال", topics=["اقتصاد"])
+
+    after = search_articles(SearchRequest(q="النفط"))
+
+    assert after.total == before + 1
+    assert counts(after, "topic")["اقتصاد"] == 4

@@ -18,6 +18,7 @@ from haystack.utils import get_identifier
 from whoosh import fields as whoosh_fields
 from whoosh.query import Term
 
+from articles.search import segment_files
 from articles.search.analysis import ArabicAnalyzer
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ class ArabicWhooshSearchBackend(WhooshSearchBackend):
     def setup(self):
         """Haystack's setup, tried again when a concurrent commit removed the
         table of contents it was opening (see reading_latest)."""
+        if self.use_file_storage:
+            segment_files.share_segments_of(self.path)
         reading_latest(super().setup)
 
     # Reading ----------------------------------------------------------------
@@ -108,6 +111,11 @@ class ArabicWhooshSearchBackend(WhooshSearchBackend):
                 # the files it was opening; opening the index does not.
                 self.index = self.index.refresh()
                 self._searcher = self.index.searcher()
+                segment_files.prune(
+                    reader.segment().segment_id()
+                    for reader, _offset in self._searcher.reader().leaf_readers()
+                    if reader.segment() is not None
+                )
             return self._searcher
 
     def _forget_searcher(self):
