@@ -78,3 +78,12 @@ proc_name = "newsroom"
 # each other, and the container's home is read-only. Signals do the same job:
 # HUP reloads, TTIN/TTOU add or remove a worker, TERM stops.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Open the search index in each new worker before it takes requests,
+    so that the first visitor after a start or a reload does not wait the
+    second it takes to open the segments and make the facet bitmaps."""
+    from articles.search.service import warm_up
+
+    warm_up()

@@ -147,7 +147,7 @@ HAYSTACK_CONNECTIONS = {
 HAYSTACK_SIGNAL_PROCESSOR = "articles.signals.ArticleSignalProcessor"
 HAYSTACK_SEARCH_RESULTS_PER_PAGE = 20
 # Per worker process: decoded posting lists and document bitmaps of the
-# index's segments, kept across index versions (articles.search.bitmaps).
+# index's segments, kept across index versions (articles.search.segments).
 NEWSROOM_SEARCH_CACHE_MB = env_int("NEWSROOM_SEARCH_CACHE_MB", 96)
 
 NEWSROOM_PAGE_SIZE = env_int("NEWSROOM_PAGE_SIZE", 20)

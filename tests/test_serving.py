@@ -12,6 +12,7 @@ import runpy
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from django.utils.html import escape
@@ -45,6 +46,23 @@ def assert_arabic_page(response):
 @pytest.mark.server
 def test_health_check_answers(served_app):
     assert served_app.get("/healthz").status == 200
+
+
+@pytest.mark.server
+def test_each_worker_opens_the_search_index_before_its_first_request(served_app):
+    def opened():
+        log = served_app.log_path.read_text(errors="replace")
+        booted = len(re.findall(r"Booting worker with pid", log))
+        return booted, re.findall(r"opened the search index ahead of the first request: (\d+) articles", log)
+
+    deadline = time.monotonic() + 60
+    booted, totals = opened()
+    while len(totals) < booted and time.monotonic() < deadline:
+        time.sleep(0.2)  # a worker may still be starting after the first one answered
+        booted, totals = opened()
+    assert booted >= 1 and len(totals) == booted, served_app.log_tail(40)
+    articles = int(served_app.shell("from articles.models import Article; print(Article.objects.count())").split()[-1])
+    assert all(int(total) == articles for total in totals)
 
 
 @pytest.mark.server

@@ -3,7 +3,10 @@
 The page, the JSON API and the evaluation command all call it, so what a user
 sees in the browser is exactly what the API answers and what we measure.
 """
+import logging
 from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
 
 SORTS = ("relevance", "newest")
 MAX_QUERY_LENGTH = 5000
@@ -226,6 +229,25 @@ def search_articles(req):
     if req.q:
         page.suggestion = suggest(req.q, searcher)
     return page
+
+
+def warm_up():
+    """Open the index and make what every search needs (the segments, the
+    facet bitmaps) now rather than in a visitor's request. Never raises: a
+    missing or broken index is reported by the first search instead."""
+    import time
+
+    from articles.search import bitmaps
+
+    started = time.monotonic()
+    try:
+        searcher = _backend().searcher()
+        bitmaps.facet_index(searcher, FACET_FIELDS + ("django_ct",))
+        total = searcher.doc_count()
+    except Exception as error:
+        logger.warning("could not open the search index ahead of the first request: %s", error)
+        return
+    logger.info("opened the search index ahead of the first request: %d articles, %.2f s", total, time.monotonic() - started)
 
 
 # "Did you mean": a word at most this rare in the index may be misspelled, and
