@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import RequestFactory
-from django.urls import reverse
 
 from articles.models import Article, Source, Topic
 from tests.factories import make_article
