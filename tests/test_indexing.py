@@ -3,6 +3,7 @@ database: facet counts and labels, related stories and cached pages all
 follow a change as soon as the index has it. (How fast is measured in bench/.)
 """
 import datetime
+import os
 
 import pytest
 from django.core.cache import cache
@@ -375,3 +376,17 @@ def test_segment_files_stay_readable_for_the_next_version_after_a_reader_closes(
 
     assert after.total == before + 1
     assert counts(after, "topic")["اقتصاد"] == 4
+
+
+def test_a_process_that_only_writes_lets_go_of_merged_segments(search_index, make_article):
+    """An import writes batch after batch and never searches; the files of
+    segments that merges deleted must not stay open in it."""
+    articles = [make_article(title=f"تقرير رقم {n}") for n in range(12)]
+    segment_files.prune([])
+    for article in articles:
+        indexing.sync_articles([article.pk])  # a commit each; the writer opens every segment
+    indexing.get_backend().index.optimize()  # one segment left; the others' files are deleted
+    indexing.sync_articles([articles[0].pk])
+
+    on_disk = {name for name in os.listdir(indexing.get_backend().path) if name.endswith(".seg")}
+    assert segment_files.shared_count() <= len(on_disk)

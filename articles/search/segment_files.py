@@ -11,7 +11,8 @@ that never change once written.
 
 Here the compound file of a segment of our index is opened once and its
 files are handed to every reader of every version; closing them is left to
-the process (prune() lets go of the segments no longer in the index).
+the process (prune() lets go of the segments no longer in the index, and
+opening a new segment lets go of those whose file a merge has deleted).
 Readers of the same segment then share the files' read positions, as
 Whoosh's matchers of one reader already do: each read seeks first.
 Other indexes (the benchmarks' stock haystack baseline) are left alone.
@@ -64,6 +65,10 @@ def _open_compound_file(segment, storage):
         found = _shareable(_original_open_compound_file(segment, storage))
         with _lock:
             found = _shared.setdefault(key, found)
+            # A process that writes without searching (an import) never
+            # prunes: let go here of segments a merge has deleted.
+            for gone in [k for k in _shared if k[0] == folder and not os.path.exists(os.path.join(folder, k[1]))]:
+                del _shared[gone]
     return found
 
 
