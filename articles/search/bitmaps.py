@@ -178,6 +178,15 @@ def _posting_bitmap(searcher, field_name, text, size):
 
 
 def _segment_term_bitmap(reader, field_name, text):
+    # From the posting list the scoring decodes and keeps anyway: a term is
+    # then read from disk once, not once for its bitmap and once for its scores.
+    try:
+        term_bytes = reader.schema[field_name].to_bytes(text) if field_name in reader.schema else None
+    except ValueError:
+        term_bytes = None
+    postings = None if term_bytes is None else scoring.segment_postings(reader, field_name, term_bytes)
+    if postings is not None:
+        return scoring.bitmap_of(postings[0], reader.doc_count_all())
     try:
         matcher = reader.postings(field_name, text)
     except TermNotFound:

@@ -103,7 +103,7 @@ class SegmentScorer:
         params = term_bytes is not None and self._bm25(field_name, term_bytes)
         if not params:
             return None
-        postings = segments.cache.get(self.reader, ("postings", field_name, term_bytes), _segment_postings)
+        postings = segment_postings(self.reader, field_name, term_bytes)
         if postings is None:
             return None
         ids, weights = postings
@@ -175,6 +175,19 @@ def _binary_sum(columns):
         return columns[0]
     half = len(columns) // 2
     return _binary_sum(columns[:half]) + _binary_sum(columns[half:])
+
+
+def segment_postings(reader, field_name, term_bytes):
+    """(ids, weights) arrays of a term's posting list in one segment, kept
+    per segment, or None when the segment lacks it (or is not Whoosh 3's)."""
+    return segments.cache.get(reader, ("postings", field_name, term_bytes), _segment_postings)
+
+
+def bitmap_of(ids, size):
+    """The bitmap (an int) of document numbers `ids` below `size`."""
+    flags = np.zeros(size, dtype=bool)
+    flags[ids] = True
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
 
 
 def _segment_postings(reader, field_name, term_bytes):
