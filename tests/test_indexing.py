@@ -289,7 +289,7 @@ def test_bitmaps_kept_across_index_versions_give_the_counts_of_a_fresh_process(
 
     def fresh_state():
         segments.cache.clear()
-        segment_files.prune([])
+        segment_files.clear()
         indexing.get_backend()._forget_searcher()
         return state()
 
@@ -382,7 +382,7 @@ def test_a_process_that_only_writes_lets_go_of_merged_segments(search_index, mak
     """An import writes batch after batch and never searches; the files of
     segments that merges deleted must not stay open in it."""
     articles = [make_article(title=f"تقرير رقم {n}") for n in range(12)]
-    segment_files.prune([])
+    segment_files.clear()
     for article in articles:
         indexing.sync_articles([article.pk])  # a commit each; the writer opens every segment
     indexing.get_backend().index.optimize()  # one segment left; the others' files are deleted

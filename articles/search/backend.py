@@ -111,11 +111,6 @@ class ArabicWhooshSearchBackend(WhooshSearchBackend):
                 # the files it was opening; opening the index does not.
                 self.index = self.index.refresh()
                 self._searcher = self.index.searcher()
-                segment_files.prune(
-                    reader.segment().segment_id()
-                    for reader, _offset in self._searcher.reader().leaf_readers()
-                    if reader.segment() is not None
-                )
             return self._searcher
 
     def _forget_searcher(self):

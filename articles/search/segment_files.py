@@ -11,8 +11,8 @@ that never change once written.
 
 Here the compound file of a segment of our index is opened once and its
 files are handed to every reader of every version; closing them is left to
-the process (prune() lets go of the segments no longer in the index, and
-opening a new segment lets go of those whose file a merge has deleted).
+the process (opening a new segment lets go of those whose file a merge or a
+fresh index has deleted).
 Readers of the same segment then share the files' read positions, as
 Whoosh's matchers of one reader already do: each read seeks first.
 Other indexes (the benchmarks' stock haystack baseline) are left alone.
@@ -36,12 +36,10 @@ def share_segments_of(folder):
             Segment.open_compound_file = _open_compound_file
 
 
-def prune(segment_ids):
-    """Let go of the files of every segment not among `segment_ids`."""
-    keep = {f"{segment_id}{Segment.COMPOUND_EXT}" for segment_id in segment_ids}
+def clear():
+    """Let go of every shared file (a fresh process's state, for tests)."""
     with _lock:
-        for key in [key for key in _shared if key[1] not in keep]:
-            del _shared[key]
+        _shared.clear()
 
 
 def shared_count():
@@ -65,9 +63,9 @@ def _open_compound_file(segment, storage):
         found = _shareable(_original_open_compound_file(segment, storage))
         with _lock:
             found = _shared.setdefault(key, found)
-            # A process that writes without searching (an import) never
-            # prunes: let go here of segments a merge has deleted.
-            for gone in [k for k in _shared if k[0] == folder and not os.path.exists(os.path.join(folder, k[1]))]:
+            # A new segment comes with every commit that deletes others (a
+            # merge, an optimize, a fresh index): let go of those here.
+            for gone in [k for k in _shared if not os.path.exists(os.path.join(k[0], k[1]))]:
                 del _shared[gone]
     return found
 
