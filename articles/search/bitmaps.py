@@ -31,7 +31,6 @@ query (those holding the most of its words, then those with its words in
 the headline; see `candidates`), the others could not reach the first pages.
 The candidates are scored on arrays (articles.search.scoring).
 """
-import re
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
@@ -121,30 +120,14 @@ def _deleted(searcher):
     """The deleted documents, from each segment's own set of them."""
     bits = 0
     for reader, offset in searcher.reader().leaf_readers():
-        if reader.has_deletions():
-            size = reader.doc_count_all()
-            docnums = reader.segment().deleted_docs() if reader.segment() is not None else (
-                n for n in range(size) if reader.is_deleted(n)
-            )
-            bits |= _bitmap(docnums, size) << offset
+        if reader.has_deletions():  # a segment's reader: an empty index has none
+            bits |= _bitmap(reader.segment().deleted_docs(), reader.doc_count_all()) << offset
     return bits
 
 
-
-
-_BITS_OF_BYTE = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
-_NONZERO = re.compile(b"[^\x00]")
-
-
 def _docnums(bits):
-    """The set bits of a bitmap, in increasing order (zero bytes are skipped in C)."""
-    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    table = _BITS_OF_BYTE
-    for found in _NONZERO.finditer(data):
-        position = found.start()
-        base = position << 3
-        for bit in table[data[position]]:
-            yield base + bit
+    """The set bits of a bitmap, in increasing order."""
+    return scoring.set_bits(bits, bits.bit_length()).tolist()
 
 
 # ---------------------------------------------------------------------------

@@ -75,8 +75,6 @@ def size_of(value):
         return 32
     if isinstance(value, int):
         return (value.bit_length() + 7) // 8 + 32
-    if isinstance(value, bytes):
-        return len(value) + 32
     if hasattr(value, "nbytes"):  # numpy arrays
         return value.nbytes + 96
     if isinstance(value, tuple):
