@@ -63,3 +63,13 @@ def test_snippet_is_the_window_with_the_most_matches():
 def test_snippet_without_matches_is_the_opening():
     html = str(highlight.snippet("السطر الأول من المقال.", query.parse("ترامب").highlight_terms()))
     assert html == "السطر الأول من المقال."
+
+
+def test_snippet_window_starts_a_few_words_before_the_first_match_and_keeps_punctuation():
+    words = ["كلمة"] * 100
+    words[55:60] = ["خامسة", "أولى", "ثانية", "ثالثة", "رابعة"]
+    words[60] = "«المفاوضات»،"
+    words[61:67] = ["واحد", "اثنان", "ثلاثة", "أربعة", "خمسة", "ستة"]
+    html = str(highlight.snippet(" ".join(words), query.parse("مفاوضات").highlight_terms(), length=10))
+    # Four words of context before the match, ten words in all, cut at word ends.
+    assert html == "… أولى ثانية ثالثة رابعة «<mark>المفاوضات</mark>»، واحد اثنان ثلاثة أربعة خمسة …"

@@ -6,7 +6,9 @@ skeleton; see articles.arabic.index_forms) is among the query's, so the query
 escaped piece by piece and only our own <mark> tags are added: nothing from
 an article or a query is ever trusted as HTML.
 """
+from bisect import bisect_left
 from functools import lru_cache
+from itertools import islice
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -25,24 +27,24 @@ def _as_terms(terms, prefixes=()):
 
 
 @lru_cache(maxsize=100_000)
-def _readings(word):
+def _forms(word):
+    """A word's readings, and the forms the index keeps of them: its stems and
+    exact forms (held by the stem fields) and its skeletons."""
     normalized = arabic.normalize_word(word)
     if not normalized or arabic.is_stopword(normalized):
-        return ()
-    return arabic.index_forms(normalized)
+        return (), frozenset(), frozenset()
+    readings = arabic.index_forms(normalized)
+    stems = frozenset(form for reading, _weight in readings for form in (reading.stem, reading.exact))
+    skeletons = frozenset(reading.skeleton for reading, _weight in readings if reading.skeleton)
+    return readings, stems, skeletons
 
 
-def _matches(word, terms):
-    for reading, _weight in _readings(word):
-        # As in the index, where the stem fields hold stems and exact forms.
-        for form in (reading.stem, reading.exact):
-            if form in terms.stems or form in terms.exacts:
-                return True
-        if reading.skeleton and reading.skeleton in terms.skeletons:
-            return True
-        if any(reading.exact.startswith(prefix) or reading.stem.startswith(prefix) for prefix in terms.prefixes):
-            return True
-    return False
+def _prefixed(readings, prefixes):
+    return any(
+        reading.exact.startswith(prefix) or reading.stem.startswith(prefix)
+        for reading, _weight in readings
+        for prefix in prefixes
+    )
 
 
 @lru_cache(maxsize=64)
@@ -56,18 +58,23 @@ def _verdicts(terms):
 MAX_VERDICTS = 50_000
 
 
-def _marked_positions(words, terms):
+def _marked_words(words, terms):
+    """The set of those `words` that are marked for `terms`."""
     verdicts = _verdicts(terms)
     if len(verdicts) > MAX_VERDICTS:
         verdicts.clear()
-    positions = []
-    for i, (word, _start, _end) in enumerate(words):
-        verdict = verdicts.get(word)
-        if verdict is None:
-            verdict = verdicts[word] = _matches(word, terms)
-        if verdict:
-            positions.append(i)
-    return positions
+    unique = set(words)
+    unseen = unique.difference(verdicts)
+    if unseen:
+        stems_or_exacts, skeletons, prefixes = terms.stems | terms.exacts, terms.skeletons, terms.prefixes
+        for word in unseen:
+            readings, word_stems, word_skeletons = _forms(word)
+            verdicts[word] = (
+                not stems_or_exacts.isdisjoint(word_stems)
+                or not skeletons.isdisjoint(word_skeletons)
+                or bool(prefixes and _prefixed(readings, prefixes))
+            )
+    return {word for word in unique if verdicts[word]}
 
 
 def _render(text, spans):
@@ -85,8 +92,8 @@ def highlight(text, terms, prefixes=()):
     """The whole text, escaped, with matching words marked."""
     text = text or ""
     terms = _as_terms(terms, prefixes)
-    words = list(arabic.tokenize(text))
-    spans = [words[i][1:] for i in _marked_positions(words, terms)]
+    marked = _marked_words(arabic.WORD_RE.findall(text), terms)
+    spans = [match.span() for match in arabic.WORD_RE.finditer(text) if match.group() in marked] if marked else []
     return mark_safe(_render(text, spans))
 
 
@@ -94,31 +101,29 @@ def snippet(text, terms, prefixes=(), length=SNIPPET_WORDS):
     """The window of about `length` words with the most matches, marked.
 
     Without matches it is the opening of the text, so a result always shows
-    something to read.
+    something to read. Words are listed with findall (no match objects) and
+    only the window's are located in the text.
     """
     text = " ".join((text or "").split())
     terms = _as_terms(terms, prefixes)
-    words = list(arabic.tokenize(text))
+    words = arabic.WORD_RE.findall(text)
     if not words:
         return mark_safe(escape(text[:300]))
-    hits = _marked_positions(words, terms)
-    hit_set = set(hits)
+    marked = _marked_words(words, terms)
+    hits = [i for i, word in enumerate(words) if word in marked] if marked else []
     best_start, best_score = 0, -1
     for first in hits[:200] or [0]:
         # Start a little before the first match so the reader sees context.
         start = max(0, first - 4)
-        score = sum(1 for i in hits if start <= i < start + length)
+        score = bisect_left(hits, start + length) - bisect_left(hits, start)
         if score > best_score:
             best_start, best_score = start, score
     end_index = min(len(words), best_start + length)
-    char_start = words[best_start][1] if best_start else 0
-    char_end = words[end_index - 1][2] if end_index < len(words) else len(text)
+    window_words = list(islice(arabic.WORD_RE.finditer(text), best_start, end_index))
+    char_start = window_words[0].start() if best_start else 0
+    char_end = window_words[-1].end() if end_index < len(words) else len(text)
     window = text[char_start:char_end]
-    spans = [
-        (s - char_start, e - char_start)
-        for i, (word, s, e) in enumerate(words[best_start:end_index], start=best_start)
-        if i in hit_set
-    ]
+    spans = [(match.start() - char_start, match.end() - char_start) for match in window_words if match.group() in marked]
     html = _render(window, spans)
     if char_start > 0:
         html = "… " + html
