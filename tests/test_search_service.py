@@ -112,6 +112,21 @@ def test_pagination(search_index, make_article, django_capture_on_commit_callbac
     assert beyond.hits == [] and beyond.total == 25
 
 
+def test_a_page_of_hits_is_read_from_the_database_in_one_query(search_index, make_article, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(12):
+            make_article(title=f"خبر النفط رقم {n}", source=f"وكالة {n % 4}", topics=["اقتصاد", f"موضوع {n}"])
+    service.search_articles(SearchRequest(q="النفط"))  # the facets' labels, kept until the archive changes
+    with CaptureQueriesContext(connection) as captured:
+        page = service.search_articles(SearchRequest(q="النفط", page_size=10))
+    assert len(page.hits) == 10
+    assert [hit.article.source.name for hit in page.hits]  # no query more for the sources
+    assert len(captured) == 1, [query["sql"] for query in captured]
+
+
 @pytest.mark.parametrize(
     "text",
     ['"', "(((", "AND OR NOT", "title:foo", "*", "-", "+", "😀🔥", "a" * 5000, "ترامب) OR (", "\x00", "[ { <"],
