@@ -36,6 +36,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh import collectors
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -496,15 +497,17 @@ class _BlockScorer(collectors.Collector):
             for block in self.blocks:
                 if len(self.items) >= self.limit:
                     break
-                scored = self._leaf_scores(block) if self.leaves is not None else self._whoosh_scores(block)
+                docnums, scores = self._leaf_scores(block) if self.leaves is not None else self._whoosh_scores(block)
                 need = self.limit - len(self.items)
                 # Highest score first, then the lower document number (as Whoosh orders ties).
-                self.items.extend(sorted(((score, docnum) for docnum, score in scored), key=lambda i: (-i[0], i[1]))[:need])
+                best = np.lexsort((docnums, -scores))[:need]
+                self.items.extend(zip(scores[best].tolist(), docnums[best].tolist()))
         finally:
             self.finish()
 
     def _leaf_scores(self, block):
-        results = []
+        """(document numbers, scores) of the block's candidates, as arrays."""
+        docnums, scores = [], []
         searcher = self.top_searcher
         for subsearcher, offset in searcher.leaf_searchers():
             size = subsearcher.doc_count_all()
@@ -530,13 +533,21 @@ class _BlockScorer(collectors.Collector):
                             break
                     if matcher.id() == local:
                         scorer.add_one(position, matcher.score())
-            results.extend(scorer.results(offset))
-        return results
+            segment_docnums, segment_scores = scorer.results(offset)
+            docnums.append(segment_docnums)
+            scores.append(segment_scores)
+        if not docnums:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        return np.concatenate(docnums), np.concatenate(scores)
 
     def _whoosh_scores(self, block):
         collector = collectors.TopCollector(limit=self.limit, usequality=False)
         self.top_searcher.search_with_collector(wq.And([DocsQuery(block), self.q]), collector, self.context)
-        return [(hit.docnum, hit.score) for hit in collector.results()]
+        hits = collector.results()
+        return (
+            np.array([hit.docnum for hit in hits], dtype=np.int64),
+            np.array([hit.score for hit in hits], dtype=np.float64),
+        )
 
     def results(self):
         return self._results(list(self.items))

@@ -79,9 +79,9 @@ class SegmentScorer:
         self.scored[position] = True
 
     def results(self, offset):
-        """[(index document number, score)] of the candidates scored."""
+        """(index document numbers, scores) of the candidates scored, as arrays."""
         where = np.flatnonzero(self.scored)
-        return list(zip((self.candidates[where].astype(np.int64) + offset).tolist(), self.sums[where].tolist()))
+        return self.candidates[where].astype(np.int64) + offset, self.sums[where]
 
     # Leaves ---------------------------------------------------------------
 
