@@ -238,6 +238,18 @@ def test_listing_pages_cost_the_same_queries_whatever_their_size(client, db, dja
     assert max(large.values()) <= 8, large
 
 
+def test_a_search_page_reads_only_its_hits_from_the_database(client, archive):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = "/search/?q=" + "المفاوضات"
+    assert client.get(url).status_code == 200  # the facets' labels, kept until the archive changes
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(url)
+    assert "<mark>" in page.content.decode()
+    assert len(captured) == 1, [query["sql"] for query in captured]
+
+
 def test_browsing_pages_are_kept_until_the_archive_changes(client, search_index, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         article = make_article(title="خبر أول عن الأمطار", source="وكالة", topics=["طقس"])

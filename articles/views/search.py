@@ -49,6 +49,8 @@ def clean_parameters(query):
 
 def _chosen_label(results, name, value):
     """How a chosen filter reads: its facet's label, or the value itself when no hit has it."""
+    if not value:
+        return ""
     for facet in results.facets.get(name, ()):
         if facet.value == value:
             return facet.label
