@@ -390,3 +390,56 @@ def test_a_process_that_only_writes_lets_go_of_merged_segments(search_index, mak
 
     on_disk = {name for name in os.listdir(indexing.get_backend().path) if name.endswith(".seg")}
     assert segment_files.shared_count() <= len(on_disk)
+
+
+@pytest.fixture
+def plain_positions_index(tmp_path):
+    """A Whoosh index of its own: 1,200 short texts over six words in three
+    segments (posting lists of several blocks), with deletions in two."""
+    import random
+
+    from whoosh import fields, index
+
+    rng = random.Random(7)
+    vocabulary = ["نفط", "سوق", "سعر", "غاز", "طاقة", "بحر"]
+    schema = fields.Schema(key=fields.ID(stored=True, unique=True), text=fields.TEXT(phrase=True))
+    ix = index.create_in(tmp_path, schema)
+    for segment in range(3):
+        with ix.writer() as writer:
+            for n in range(400):
+                words = [rng.choice(vocabulary) for _ in range(rng.randint(1, 12))]
+                writer.add_document(key=f"{segment}-{n}", text=" ".join(words))
+    with ix.writer() as writer:
+        for n in range(0, 400, 9):
+            writer.delete_by_term("key", f"0-{n}")
+            writer.delete_by_term("key", f"2-{n + 4}")
+    return ix, vocabulary
+
+
+def test_phrases_found_on_arrays_are_the_documents_whoosh_finds(plain_positions_index):
+    import itertools
+
+    from whoosh import query as wq
+
+    ix, vocabulary = plain_positions_index
+    segments.cache.clear()
+    with ix.searcher() as searcher:
+        assert len(searcher.reader().leaf_readers()) == 3 and searcher.reader().has_deletions()
+        # Posting lists of several blocks, so that blocks without a candidate are skipped.
+        assert searcher.doc_frequency("text", "نفط") > 3 * 128
+        live = 0
+        for docnum in range(searcher.doc_count_all()):
+            if not searcher.reader().is_deleted(docnum):
+                live |= 1 << docnum
+        phrases = [list(pair) for pair in itertools.product(vocabulary[:4], repeat=2)]
+        phrases += [["نفط", "سوق", "سعر"], ["سعر", "نفط", "سعر"], ["غاز", "غاز", "غاز"], ["بحر"], ["نفط", "غائب"]]
+        some_found = some_missed = False
+        for words, slop in itertools.product(phrases, (1, 2, 4)):
+            phrase = wq.Phrase("text", words, slop=slop)
+            expected = set(searcher.docs_for_query(phrase))
+            found = bitmaps._phrase_bitmap(searcher, phrase)
+            assert found is not None, words
+            assert set(bitmaps._docnums(found & live)) == expected, (words, slop)
+            some_found |= bool(expected)
+            some_missed |= bool(expected) and len(expected) < searcher.doc_count()
+        assert some_found and some_missed

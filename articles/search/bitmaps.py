@@ -199,8 +199,8 @@ def _matcher_bitmap(matcher, size):
 
 def query_bitmap(searcher, index, query):
     """The live documents `query` matches, combined from its terms' bitmaps
-    where the query's structure allows (terms, and/or/not); other queries
-    (phrases, prefixes) are run unscored by Whoosh."""
+    where the query's structure allows (terms, phrases, and/or/not); other
+    queries (prefixes) are run unscored by Whoosh."""
     return _match(searcher, index, query) & index.live
 
 
@@ -239,7 +239,12 @@ def _match(searcher, index, query):
         return _match(searcher, index, query.a) & ~_match(searcher, index, query.b)
     if query is wq.NullQuery:
         return 0
-    # Phrases, prefixes...: Whoosh finds their documents; remembered like terms.
+    if kind is wq.Phrase:
+        bits = _phrase_bitmap(searcher, query)
+        if bits is not None:
+            return bits
+    # Prefixes, and what the arrays cannot read: Whoosh finds their documents;
+    # remembered like terms, for this index version.
     key = ("query", query)
     bits = index.terms.get(key)
     if bits is None:
@@ -248,6 +253,34 @@ def _match(searcher, index, query):
         if len(index.terms) > TERM_CACHE_SIZE:
             index.terms.popitem(last=False)
     return bits
+
+
+def _phrase_bitmap(searcher, phrase):
+    """The documents of a phrase (deleted ones included), found on arrays
+    segment by segment and kept per segment like a term's; None when Whoosh
+    must find them."""
+    schema = searcher.schema
+    if not phrase.words or phrase.fieldname not in schema:
+        return None
+    field = schema[phrase.fieldname]
+    if not field.format or not field.format.supports("positions"):
+        return None
+    try:
+        words = tuple(field.to_bytes(word) for word in phrase.words)
+    except ValueError:
+        return None
+    bits = 0
+    for reader, offset in searcher.reader().leaf_readers():
+        found = segments.cache.get(reader, ("phrase", phrase.fieldname, words, phrase.slop), _segment_phrase_bitmap)
+        if found is None:
+            return None
+        bits |= found << offset
+    return bits
+
+
+def _segment_phrase_bitmap(reader, field_name, words, slop):
+    docs = scoring.phrase_docs(reader, field_name, words, slop)
+    return None if docs is None else scoring.bitmap_of(docs, reader.doc_count_all())
 
 
 def _terms_of(query):

@@ -16,12 +16,17 @@ all-words bonus is the sum of its terms' scores in the tree Whoosh's And
 matcher builds; a phrase, whose documents the bitmaps already know, the sum
 of its words' scores in the binary tree of Whoosh's SpanNear2 matcher.
 """
+import pickle
+from itertools import accumulate
+
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher, IntersectionMatcher, WrappingMatcher
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
+from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 from articles.search import segments
@@ -201,19 +206,25 @@ def _segment_postings(reader, field_name, term_bytes):
         matcher = matcher.child
     if type(matcher) is not W3LeafMatcher:
         return None
+    if matcher._byteids:
+        return None
     ids, weights = [], []
     while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        if matcher._weights is None:
-            matcher._read_weights()
-        ids.append(np.asarray(matcher._ids, dtype=np.uint32))
-        block = matcher._weights
-        # Whoosh keeps weights as float32 arrays; anything else stays exact as float64.
-        if getattr(block, "typecode", None) == "f":
-            weights.append(np.frombuffer(block, dtype=np.float32))
+        # The block's (deltas, weights, values) tuple, unpickled once; ids
+        # and weights become arrays here rather than through Whoosh's
+        # per-posting generator (delta_decode) and array("f") copies.
+        if matcher._data is None:
+            matcher._read_data()
+        deltas, block_weights, _values = matcher._data
+        ids.append(np.cumsum(np.array(deltas, dtype=np.int64)).astype(np.uint32))
+        if block_weights is None:
+            weights.append(np.ones(len(deltas), dtype=np.float32))
+        elif isinstance(block_weights, float):
+            # Whoosh repeats it in an array("f"): rounded to 32 bits as there.
+            weights.append(np.full(len(deltas), block_weights, dtype=np.float32))
         else:
-            weights.append(np.asarray(block, dtype=np.float64))
+            # A tuple of floats, used as they are (float64).
+            weights.append(np.asarray(block_weights, dtype=np.float64))
         matcher._next_block()
     if not ids:
         return None
@@ -231,3 +242,76 @@ def _segment_lengths(reader, field_name):
         return np.array([column[docnum] for docnum in range(size)], dtype=np.uint8)
     raw = np.frombuffer(bytes(column._dbfile.get(column._basepos, column._count)), dtype=np.uint8)
     return np.concatenate([raw, np.zeros(max(0, size - raw.size), dtype=np.uint8)])
+
+
+def phrase_docs(reader, field_name, words_bytes, slop):
+    """The local document numbers (deleted ones included) where the words
+    come in this order, each at most `slop` positions after the one before,
+    as whoosh.query.Phrase finds them (SpanNear2, ordered, mindist 1); None
+    when a posting list is not Whoosh 3's.
+
+    Only the blocks that hold a document having every word are decoded, and
+    positions only of those documents."""
+    columns = []
+    for term_bytes in words_bytes:
+        postings = segment_postings(reader, field_name, term_bytes)
+        if postings is None:
+            return None if (field_name, term_bytes) in reader else np.empty(0, dtype=np.uint32)
+        columns.append(postings[0])
+    together = columns[0]
+    for ids in columns[1:]:
+        together = np.intersect1d(together, ids, assume_unique=True)
+    if not together.size:
+        return together
+    position_lists = []
+    for term_bytes in words_bytes:
+        positions = _positions(reader, field_name, term_bytes, together.tolist())
+        if positions is None:
+            return None
+        position_lists.append(positions)
+    found = [docnum for docnum, *lists in zip(together.tolist(), *position_lists) if _in_order(lists, slop)]
+    return np.array(found, dtype=np.uint32)
+
+
+def _positions(reader, field_name, term_bytes, wanted):
+    """The position lists of a term in each of `wanted` (sorted local
+    document numbers that all hold it), reading only their blocks."""
+    matcher = reader.postings(field_name, term_bytes)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if type(matcher) is not W3LeafMatcher or not matcher.format.supports("positions"):
+        return None
+    decode = _decode_positions if type(matcher.format) is Positions else matcher.format.decode_positions
+    found, k, count = [], 0, len(wanted)
+    while matcher.is_active() and k < count:
+        if matcher._maxid < wanted[k]:  # from the block's header: its data stays unread
+            matcher._next_block()
+            continue
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._values is None:
+            matcher._read_values()
+        where = {docnum: i for i, docnum in enumerate(matcher._ids)}
+        values = matcher._values
+        while k < count and wanted[k] <= matcher._maxid:
+            found.append(decode(values[where[wanted[k]]]))
+            k += 1
+        matcher._next_block()
+    return found if k == count else None
+
+
+def _decode_positions(value):
+    """whoosh.formats.Positions.decode_positions: a count, then the pickled
+    gaps between positions, added up here in C."""
+    return list(accumulate(pickle.loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b".")))
+
+
+def _in_order(position_lists, slop):
+    """Whether some position of each list follows one of the list before,
+    at a distance of 1 to `slop` (SpanNear2's spans, start to end)."""
+    spans = {(position, position) for position in position_lists[0]}
+    for positions in position_lists[1:]:
+        spans = {(start, position) for start, end in spans for position in positions if end < position <= end + slop}
+        if not spans:
+            return False
+    return True
