@@ -4,7 +4,7 @@
     python bench/bench_http.py --size real --duration 30
 
 Serves the data set with gunicorn exactly as the README does (gunicorn.conf.py,
-production settings, its default worker count: 2 x CPUs + 1, here 5; see
+production settings, its default worker count: one per core, at least 2; see
 bench/served.py) and loads it with Debian's wrk on 127.0.0.1, through
 bench/wrk_paths.lua, which cycles through a list of paths:
 

@@ -188,7 +188,9 @@ def test_gunicorn_config_defaults_to_loopback_and_capped_workers(monkeypatch):
     config = load_gunicorn_config(monkeypatch)
     assert config["bind"] == ["127.0.0.1:8000"]
     assert config["preload_app"] is False
-    assert config["default_workers"](cores=2) == 5
+    assert config["default_workers"](cores=1) == 2
+    assert config["default_workers"](cores=2) == 2
+    assert config["default_workers"](cores=4) == 4
     assert config["default_workers"](cores=32) == config["MAX_DEFAULT_WORKERS"]
 
 
