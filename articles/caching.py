@@ -15,8 +15,9 @@ is filed under the old version and is never served once the new one shows.
 import functools
 import hashlib
 import logging
+import os
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpResponse
 
 logger = logging.getLogger(__name__)
@@ -28,31 +29,44 @@ _MISSING = object()
 
 
 def archive_version():
-    """The search index's generation, or None when the index cannot be read
-    (then nothing is cached: better slow than stale)."""
+    """The search index's generation and when it was written, or None when
+    the index cannot be read (then nothing is cached: better slow than
+    stale). The time tells apart the same generation number of an index
+    built again (generations start over), since entries outlive processes."""
     from articles.search.indexing import get_backend
 
     try:
         backend = get_backend()
         if not backend.setup_complete:
             backend.setup()
-        return backend.index.latest_generation()
+        index = backend.index
+        for _attempt in range(3):
+            generation = index.latest_generation()
+            toc = os.path.join(index.storage.folder, f"_{index.indexname}_{generation}.toc")
+            try:
+                return f"{generation}.{os.stat(toc).st_mtime_ns}"
+            except FileNotFoundError:  # a commit replaced it between the two reads
+                continue
+        return None
     except Exception:  # a missing or damaged index: the pages say so themselves
         logger.debug("no archive version: the search index cannot be read", exc_info=True)
         return None
 
 
-def cached(key, compute, version=_MISSING, timeout=TIMEOUT):
-    """compute(), remembered under `key` until the archive changes."""
+def cached(key, compute, version=_MISSING, timeout=TIMEOUT, store="default"):
+    """compute(), remembered under `key` until the archive changes: in this
+    process's memory, or with store="shared" in a file cache every worker
+    reads (for what takes a search to make)."""
     if version is _MISSING:
         version = archive_version()
     if version is None:
         return compute()
     full_key = f"newsroom:{version}:{key}"
-    value = cache.get(full_key, _MISSING)
+    chosen = caches[store]
+    value = chosen.get(full_key, _MISSING)
     if value is _MISSING:
         value = compute()
-        cache.set(full_key, value, timeout)
+        chosen.set(full_key, value, timeout)
     return value
 
 

@@ -11,10 +11,14 @@ bench/wrk_paths.lua, which cycles through a list of paths:
 - /healthz:     the floor (Django and gunicorn doing no work): the baseline;
 - /search/?q=   the query mix (bench/queries.txt or the relevance set);
 - permalink     1,000 articles spread over the archive (each page also
-                finds its related stories, remembered per worker process
-                until the archive changes);
-- permalink-20  20 of them, so that every worker has their related
-                stories at hand: the cost of a page read often;
+                finds its related stories, remembered in a cache all
+                workers share until the archive changes; the warm-up
+                visits most of them);
+- permalink-20  20 of them: the cost of a page read often;
+- permalink-first  some 19,000 other articles, with the cache of related
+                stories emptied before each run: every page is a first
+                visit since the archive last changed (a more-like-this
+                search each);
 - /             the home page.
 
 Each target gets a warm-up (--warmup seconds of the same load with 8
@@ -50,6 +54,15 @@ def wrk(base_url, paths_file, connections, duration):
     return result
 
 
+# permalink-first: articles spread over the archive, more than a run reads.
+FIRST_VISITS = 20000
+
+
+def forget_related_stories(ds):
+    """Empty the cache the workers share, as a change to the archive does."""
+    common.manage(ds, "shell", "--no-imports", "-c", "from django.core.cache import caches; caches['shared'].clear()")
+
+
 def check_static(app):
     """whitenoise: compressed, far-future cached static files."""
     manifest = json.loads((app.var_dir / "staticfiles" / "staticfiles.json").read_text())
@@ -68,7 +81,7 @@ def main():
     parser.add_argument("--size", default="100000", help='articles of the large corpus, or "real"')
     parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
     parser.add_argument("--connections", default="1,8")
-    parser.add_argument("--targets", default="healthz,search,permalink,permalink-20,home")
+    parser.add_argument("--targets", default="healthz,search,permalink,permalink-20,permalink-first,home")
     parser.add_argument("--warmup", type=int, default=30, help="seconds of load before each target's figures")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
     args = parser.parse_args()
@@ -87,6 +100,10 @@ def main():
         "home": ["/"],
     }
     lists["permalink-20"] = lists["permalink"][::50]
+    seen = set(lists["permalink"])
+    lists["permalink-first"] = [
+        path for path in (served.quote_path(p) for p in served.permalink_paths(ds, FIRST_VISITS)) if path not in seen
+    ]
     app = served.start(ds, workers=args.workers)
     try:
         workers = app.env.get("WEB_CONCURRENCY") or "gunicorn.conf.py default"
@@ -97,8 +114,16 @@ def main():
         for target in args.targets.split(","):
             paths_file = scratch / f"{target}.txt"
             paths_file.write_text("\n".join(lists[target]) + "\n")
-            wrk(app.base_url, paths_file, 8, args.warmup if target != "healthz" else 5)  # warm-up
+            if target == "permalink-first":
+                # Warmed up on other articles: each measured page is a first visit.
+                warm_file = scratch / "permalink-warm-up.txt"
+                warm_file.write_text("\n".join(lists["permalink"]) + "\n")
+            else:
+                warm_file = paths_file
+            wrk(app.base_url, warm_file, 8, args.warmup if target != "healthz" else 5)  # warm-up
             for connections in [int(c) for c in args.connections.split(",")]:
+                if target == "permalink-first":
+                    forget_related_stories(ds)
                 result = wrk(app.base_url, paths_file, connections, args.duration)
                 if target == "healthz":
                     floor[connections] = result

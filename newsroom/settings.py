@@ -133,7 +133,18 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "newsroom",
-    }
+    },
+    # What costs a search to make and is the same in every worker (each
+    # article's related stories): made once, read by all, kept across
+    # restarts; keyed by the archive's version like the rest (articles.caching).
+    "shared": {
+        "BACKEND": "diskcache.DjangoCache",
+        "LOCATION": str(VAR_DIR / "cache" / "shared"),
+        # A write that would wait on another worker's longer than this is
+        # dropped (the value is made again when next needed), never waited for.
+        "DATABASE_TIMEOUT": 0.05,
+        "OPTIONS": {"size_limit": env_int("NEWSROOM_SHARED_CACHE_MB", 64) << 20},
+    },
 }
 
 # Search: haystack with our Arabic Whoosh backend; the index lives under var/.

@@ -125,6 +125,44 @@ def test_related_stories_follow_a_deletion(archive, django_capture_on_commit_cal
     assert archive[2].pk not in {a.pk for a in related_articles(Article.objects.get(pk=archive[0].pk))}
 
 
+def test_related_stories_are_kept_on_disk_for_every_worker_until_the_archive_changes(
+    archive, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from articles.search import service
+
+    related = related_articles(archive[0])
+    assert related
+    searches = []
+    real = service._related_ids
+    monkeypatch.setattr(service, "_related_ids", lambda *args: searches.append(args) or real(*args))
+    # What another worker has: nothing in memory, the shared files on disk.
+    caches["default"].clear()
+    caches["shared"].close()
+    assert related_articles(Article.objects.get(pk=archive[0].pk)) == related
+    assert searches == []
+    assert any((settings.VAR_DIR / "cache" / "shared").iterdir())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        archive[5].save()
+    related_articles(Article.objects.get(pk=archive[0].pk))
+    assert len(searches) == 1
+
+
+def test_an_index_built_again_is_a_new_archive_version_though_its_generation_repeats(archive):
+    # Cached entries outlive processes (the shared cache is on disk), and an
+    # index made again from scratch numbers its generations from the start.
+    first = caching.archive_version()
+    generation = indexing.get_backend().index.latest_generation()
+    indexing.clear()
+    while indexing.get_backend().index.refresh().latest_generation() < generation:
+        indexing.sync_articles([archive[0].pk])
+    assert indexing.get_backend().index.refresh().latest_generation() == generation
+    assert caching.archive_version() not in (None, first)
+
+
 def test_facet_bitmaps_are_made_once_per_index_version(archive, django_capture_on_commit_callbacks):
     searcher = indexing.get_backend().searcher()
     first = bitmaps.facet_index(searcher, ("source", "topics"))

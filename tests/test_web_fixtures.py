@@ -128,8 +128,10 @@ def fresh_cache():
     and rolled-back database: without this, a test could be served another
     test's related stories.
     """
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()

@@ -325,11 +325,12 @@ def related_articles(article, limit=5):
     """Up to `limit` other articles most like this one (Whoosh's more-like-this
     over our analysed text field, fed with the article's text from the DB).
 
-    The ids are remembered until the archive changes (articles.caching): a
-    more-like-this query scores a large part of the archive."""
+    The ids are remembered until the archive changes, in the cache every
+    worker shares (articles.caching): a more-like-this query decodes the
+    posting lists of a dozen terms, most of them rare."""
     from articles import caching
 
-    ids = caching.cached(f"related:{article.pk}:{limit}", lambda: _related_ids(article, limit))
+    ids = caching.cached(f"related:{article.pk}:{limit}", lambda: _related_ids(article, limit), store="shared")
     return [related for related in _load_articles(ids) if related is not None]
 
 
