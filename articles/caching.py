@@ -33,6 +33,8 @@ def archive_version():
     the index cannot be read (then nothing is cached: better slow than
     stale). The time tells apart the same generation number of an index
     built again (generations start over), since entries outlive processes."""
+    from whoosh.index import TOC
+
     from articles.search.indexing import get_backend
 
     try:
@@ -42,7 +44,7 @@ def archive_version():
         index = backend.index
         for _attempt in range(3):
             generation = index.latest_generation()
-            toc = os.path.join(index.storage.folder, f"_{index.indexname}_{generation}.toc")
+            toc = os.path.join(index.storage.folder, TOC._filename(index.indexname, generation))
             try:
                 return f"{generation}.{os.stat(toc).st_mtime_ns}"
             except FileNotFoundError:  # a commit replaced it between the two reads
