@@ -111,10 +111,8 @@ def _segment_values(reader, field_name):
 
 
 def _bitmap(docnums, size):
-    marks = bytearray(size // 8 + 1)
-    for docnum in docnums:
-        marks[docnum >> 3] |= 1 << (docnum & 7)
-    return int.from_bytes(marks, "little")
+    """The bitmap of document numbers given by any iterable."""
+    return scoring.bitmap_of(np.fromiter(docnums, dtype=np.int64), size)
 
 
 def _deleted(searcher):
@@ -179,22 +177,20 @@ def _segment_term_bitmap(reader, field_name, text):
 
 
 def _matcher_bitmap(matcher, size):
-    """A posting list's documents, read block by block: Whoosh's own
-    all_ids() makes two method calls per posting."""
-    marks = bytearray(size // 8 + 1)
+    """A posting list's documents (deleted ones included)."""
     if isinstance(matcher, FilterMatcher):  # the segment's deletions
         matcher = matcher.child
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            for docnum in matcher._ids:
-                marks[docnum >> 3] |= 1 << (docnum & 7)
-            matcher._next_block()
-    else:
-        for docnum in matcher.all_ids():
-            marks[docnum >> 3] |= 1 << (docnum & 7)
-    return int.from_bytes(marks, "little")
+    return _bitmap(_block_ids(matcher) if isinstance(matcher, W3LeafMatcher) else matcher.all_ids(), size)
+
+
+def _block_ids(matcher):
+    """A Whoosh 3 posting list's ids, block by block: Whoosh's own all_ids()
+    makes two method calls per posting."""
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        yield from matcher._ids
+        matcher._next_block()
 
 
 def query_bitmap(searcher, index, query):
