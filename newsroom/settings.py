@@ -135,8 +135,9 @@ CACHES = {
         "LOCATION": "newsroom",
     },
     # What costs a search to make and is the same in every worker (each
-    # article's related stories): made once, read by all, kept across
-    # restarts; keyed by the archive's version like the rest (articles.caching).
+    # article's related stories, search pages): made once, read by all, kept
+    # across restarts; keyed by the archive's version like the rest
+    # (articles.caching).
     "shared": {
         "BACKEND": "diskcache.DjangoCache",
         "LOCATION": str(VAR_DIR / "cache" / "shared"),

@@ -245,7 +245,7 @@ def test_a_search_page_reads_only_its_hits_from_the_database(client, archive):
     url = "/search/?q=" + "المفاوضات"
     assert client.get(url).status_code == 200  # the facets' labels, kept until the archive changes
     with CaptureQueriesContext(connection) as captured:
-        page = client.get(url)
+        page = client.get(url + "&page=1")  # the same hits, not yet a page in the cache
     assert "<mark>" in page.content.decode()
     assert len(captured) == 1, [query["sql"] for query in captured]
 
@@ -271,6 +271,45 @@ def test_browsing_pages_are_kept_until_the_archive_changes(client, search_index,
     for url in urls[:4]:
         assert "خبر معدل عن الأمطار" in after[url] and "خبر ثان عن الرياح" in after[url], url
     assert after["/archive/"] != before["/archive/"]  # the month counts moved
+
+
+def test_search_pages_are_kept_for_every_worker_until_the_archive_changes(
+    client, admin_client, search_index, django_capture_on_commit_callbacks
+):
+    from django.core.cache import caches
+
+    with django_capture_on_commit_callbacks(execute=True):
+        article = make_article(title="أمطار غزيرة في الشمال", source="وكالة")
+    url = "/search/?q=" + "أمطار"
+    before = text_of(get_page(client, url))
+    assert "أمطار غزيرة في الشمال" in before
+
+    # A write that bypasses the application is not seen, even by a worker
+    # whose own memory is empty: the page is in the cache they all read.
+    Article.objects.filter(pk=article.pk).update(title="عنوان لم يمر بالتطبيق")
+    caches["default"].clear()
+    assert text_of(get_page(client, url)) == before
+    # A signed-in editor gets the page made again.
+    assert "عنوان لم يمر بالتطبيق" in text_of(get_page(admin_client, url))
+
+    # A save through the application changes the archive: the next search
+    # finds the new article and the edited title.
+    with django_capture_on_commit_callbacks(execute=True):
+        article.title = "أمطار غزيرة في الجنوب"
+        article.save()
+        make_article(title="أمطار خفيفة على الساحل", source="وكالة")
+    after = text_of(get_page(client, url))
+    assert "أمطار غزيرة في الجنوب" in after and "أمطار خفيفة على الساحل" in after
+    assert "أمطار غزيرة في الشمال" not in after
+
+
+def test_a_search_page_with_a_problem_is_made_fresh_each_time(client, search_index, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        article = make_article(title="أمطار غزيرة في الشمال")
+    url = "/search/?q=" + "أمطار" + "&page=abc"
+    assert "أمطار غزيرة في الشمال" in text_of(get_page(client, url, status=400))
+    Article.objects.filter(pk=article.pk).update(title="أمطار لم تمر بالتطبيق")
+    assert "أمطار لم تمر بالتطبيق" in text_of(get_page(client, url, status=400))
 
 
 def test_a_signed_in_editor_gets_pages_fresh(admin_client, search_index, django_capture_on_commit_callbacks):

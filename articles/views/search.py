@@ -3,6 +3,9 @@
 A parameter a reader cannot have meant (page=abc, year=zz) is dropped and
 named on the page, which answers 400 with the results of what is left; any
 query text at all gets a page.
+
+Pages are kept until the archive changes, in the cache every worker reads
+(articles.caching): a query many readers ask costs one search per change.
 """
 import logging
 
@@ -10,6 +13,7 @@ from django.conf import settings
 from django.http import QueryDict
 from django.shortcuts import render
 
+from articles.caching import cache_page_until_change
 from articles.models import Source, Topic
 from articles.search.service import SearchRequestError, parse_search_request, search_articles
 from articles.views.browse import sources_with_counts, topics_with_counts
@@ -58,6 +62,7 @@ def _chosen_label(results, name, value):
     return model.objects.filter(slug=value).values_list("name", flat=True).first() or value
 
 
+@cache_page_until_change(store="shared")
 def search_page(request):
     params, problems = clean_parameters(request.GET)
     status = 400 if problems else 200
