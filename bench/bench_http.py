@@ -9,7 +9,15 @@ bench/served.py) and loads it with Debian's wrk on 127.0.0.1, through
 bench/wrk_paths.lua, which cycles through a list of paths:
 
 - /healthz:     the floor (Django and gunicorn doing no work): the baseline;
-- /search/?q=   the query mix (bench/queries.txt or the relevance set);
+- /search/?q=   the query mix (bench/queries.txt or the relevance set),
+                over and over: after the warm-up each page comes from the
+                cache of pages all workers share until the archive changes;
+- search-first  the same mix, each address read once (an extra parameter
+                the page ignores, &visit=N, makes it new) with that cache
+                emptied before each run: every page is a search made and
+                rendered, as on the first reading of a query since the
+                archive last changed (the warm-up reads other new
+                addresses, so that the workers have met the words);
 - permalink     1,000 articles spread over the archive (each page also
                 finds its related stories, remembered in a cache all
                 workers share until the archive changes; the warm-up
@@ -56,10 +64,13 @@ def wrk(base_url, paths_file, connections, duration):
 
 # permalink-first: articles spread over the archive, more than a run reads.
 FIRST_VISITS = 20000
+# search-first: rounds of the query mix, more addresses than a run reads.
+SEARCH_ROUNDS = 25
+FIRST_TARGETS = ("permalink-first", "search-first")
 
 
-def forget_related_stories(ds):
-    """Empty the cache the workers share, as a change to the archive does."""
+def empty_shared_cache(ds):
+    """Empty the cache the workers share (related stories, search pages), as a change to the archive does."""
     common.manage(ds, "shell", "--no-imports", "-c", "from django.core.cache import caches; caches['shared'].clear()")
 
 
@@ -81,7 +92,9 @@ def main():
     parser.add_argument("--size", default="100000", help='articles of the large corpus, or "real"')
     parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
     parser.add_argument("--connections", default="1,8")
-    parser.add_argument("--targets", default="healthz,search,permalink,permalink-20,permalink-first,home")
+    parser.add_argument(
+        "--targets", default="healthz,search,search-first,permalink,permalink-20,permalink-first,home"
+    )
     parser.add_argument("--warmup", type=int, default=30, help="seconds of load before each target's figures")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
     args = parser.parse_args()
@@ -100,6 +113,7 @@ def main():
         "home": ["/"],
     }
     lists["permalink-20"] = lists["permalink"][::50]
+    lists["search-first"] = [f"{path}&visit={n}" for n in range(SEARCH_ROUNDS) for path in lists["search"]]
     seen = set(lists["permalink"])
     lists["permalink-first"] = [
         path for path in (served.quote_path(p) for p in served.permalink_paths(ds, FIRST_VISITS)) if path not in seen
@@ -114,16 +128,19 @@ def main():
         for target in args.targets.split(","):
             paths_file = scratch / f"{target}.txt"
             paths_file.write_text("\n".join(lists[target]) + "\n")
-            if target == "permalink-first":
-                # Warmed up on other articles: each measured page is a first visit.
-                warm_file = scratch / "permalink-warm-up.txt"
-                warm_file.write_text("\n".join(lists["permalink"]) + "\n")
+            if target in FIRST_TARGETS:
+                # Warmed up on other addresses: each measured page is a first visit.
+                warm_file = scratch / f"{target}-warm-up.txt"
+                warm_list = lists["permalink"] if target == "permalink-first" else [
+                    path.replace("&visit=", "&visit=warm-") for path in lists["search-first"]
+                ]
+                warm_file.write_text("\n".join(warm_list) + "\n")
             else:
                 warm_file = paths_file
             wrk(app.base_url, warm_file, 8, args.warmup if target != "healthz" else 5)  # warm-up
             for connections in [int(c) for c in args.connections.split(",")]:
-                if target == "permalink-first":
-                    forget_related_stories(ds)
+                if target in FIRST_TARGETS:
+                    empty_shared_cache(ds)
                 result = wrk(app.base_url, paths_file, connections, args.duration)
                 if target == "healthz":
                     floor[connections] = result
