@@ -18,11 +18,15 @@ A word has three searchable forms (see `word_forms`):
 
 Everything here works on single tokens or plain strings and keeps no state,
 so the hot functions are memoised: a news corpus repeats its words a lot.
+Their caches hold strings and plain tuples of strings, in plain dicts
+(articles.memo), so that the garbage collector skips them.
 """
 import re
 import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
+
+from articles.memo import memoize
 
 # Tashkeel (harakat, tanween, shadda, sukun), hamza/madda marks above and
 # below, superscript (dagger) alef, high hamza, Quranic annotation marks.
@@ -144,7 +148,7 @@ class WordForms(NamedTuple):
     skeleton: str   # consonant skeleton of the exact form ("" when too short)
 
 
-@lru_cache(maxsize=500_000)
+@memoize(500_000)
 def normalize_word(word):
     """Normalise one token: presentation forms, marks, letter variants, digits, case."""
     if not word:
@@ -171,7 +175,7 @@ def tokenize(text):
         yield match.group(), match.start(), match.end()
 
 
-@lru_cache(maxsize=100_000)
+@memoize(100_000)
 def is_stopword(normalized_word):
     """A function word, alone or after و/ف ("وفي", "فهو", "والتي")."""
     if normalized_word in STOPWORDS:
@@ -183,7 +187,7 @@ def is_arabic(word):
     return ARABIC_LETTER_RE.search(word) is not None
 
 
-@lru_cache(maxsize=500_000)
+@memoize(500_000)
 def strip_proclitics(word):
     """The normalised word without its leading conjunction/preposition + article."""
     if len(word) <= MIN_STEM or not is_arabic(word):
@@ -194,7 +198,7 @@ def strip_proclitics(word):
     return word
 
 
-@lru_cache(maxsize=500_000)
+@memoize(500_000)
 def light_stem(word):
     """Strip clitic prefixes and common suffixes from a normalised word.
 
@@ -225,7 +229,7 @@ def light_stem(word):
     return stem
 
 
-@lru_cache(maxsize=500_000)
+@memoize(500_000)
 def skeleton(word):
     """Consonant skeleton of a normalised word for matching spelling variants
     of foreign names: long vowels, hamza seats and doubled letters dropped
@@ -243,11 +247,18 @@ def skeleton(word):
     return letters if len(letters) >= MIN_SKELETON else ""
 
 
-@lru_cache(maxsize=500_000)
+@memoize(500_000)
+def word_form_strings(normalized_word):
+    """(exact, stem, skeleton) of a normalised word, as a plain tuple of
+    strings: the garbage collector stops tracking those, so a big cache of
+    them costs no collection time (a named tuple stays tracked for good)."""
+    exact = strip_proclitics(normalized_word)
+    return exact, light_stem(normalized_word), skeleton(exact)
+
+
 def word_forms(normalized_word):
     """The exact form, stem and skeleton of a normalised word as a reader typed it."""
-    exact = strip_proclitics(normalized_word)
-    return WordForms(exact, light_stem(normalized_word), skeleton(exact))
+    return WordForms(*word_form_strings(normalized_word))
 
 
 class Reading(NamedTuple):
@@ -264,12 +275,13 @@ PREPOSITION_READING_WEIGHT = 0.5
 _PREPOSITIONS = ("ب", "ل")
 
 
-@lru_cache(maxsize=500_000)
-def index_forms(normalized_word):
+@memoize(500_000)
+def reading_words(normalized_word):
     """Every reading of a word in a text, with its weight: the word as it
     stands, and, when it starts with a bare و/ف and/or ب/ل (no article), the
     rest of it. The index keeps all readings, so a query's one reading finds
-    the word whichever is right ("وحكومة" holds "حكومة", "لترامب" "ترامب")."""
+    the word whichever is right ("وحكومة" holds "حكومة", "لترامب" "ترامب").
+    (word, weight) pairs, plain tuples the garbage collector leaves alone."""
     readings = [(normalized_word, 1.0)]
     if is_arabic(normalized_word) and strip_proclitics(normalized_word) == normalized_word:
         if normalized_word[0] in _CONJUNCTIONS and len(normalized_word) > MIN_STEM:
@@ -277,7 +289,15 @@ def index_forms(normalized_word):
         for word, weight in list(readings):
             if word[0] in _PREPOSITIONS and len(word) > MIN_STEM:
                 readings.append((word[1:], weight * PREPOSITION_READING_WEIGHT))
-    return tuple(Reading(word_forms(word), weight) for word, weight in readings)
+    return tuple(readings)
+
+
+@lru_cache(maxsize=500_000)
+def index_forms(normalized_word):
+    """The readings of a word (reading_words) with their forms, as the index
+    keeps them. Named tuples, tracked by the garbage collector whatever
+    caches them: for the index's analysis, not for a web worker's snippets."""
+    return tuple(Reading(word_forms(word), weight) for word, weight in reading_words(normalized_word))
 
 
 def analyze(text, stem=True, drop_stopwords=True):

@@ -73,3 +73,24 @@ def test_snippet_window_starts_a_few_words_before_the_first_match_and_keeps_punc
     html = str(highlight.snippet(" ".join(words), query.parse("مفاوضات").highlight_terms(), length=10))
     # Four words of context before the match, ten words in all, cut at word ends.
     assert html == "… أولى ثانية ثالثة رابعة «<mark>المفاوضات</mark>»، واحد اثنان ثلاثة أربعة خمسة …"
+
+
+def test_the_word_caches_of_snippets_are_left_out_of_garbage_collections():
+    """A web worker remembers the forms of every word its snippets showed
+    (tens of thousands). Kept as strings and plain tuples in plain dicts,
+    the collector stops tracking them; a cache it tracks is walked by every
+    full collection, and the request that meets one waits for it."""
+    import gc
+
+    from articles import arabic
+
+    text = "قالت الحكومة إن المفاوضات مع وفد الحكومة والمعارضة ستستأنف لترامب وبوتين غدا في فيينا"
+    marked = highlight.snippet(text, query.parse("الحكومة ترمب").highlight_terms())
+    assert "<mark>الحكومة</mark>" in marked and "<mark>لترامب</mark>" in marked
+    gc.collect()
+    gc.collect()  # a tuple of tuples is let go in two steps: the inner ones first
+    caches = [highlight._forms, arabic.normalize_word, arabic.is_stopword, arabic.reading_words,
+              arabic.word_form_strings, arabic.strip_proclitics, arabic.light_stem, arabic.skeleton]
+    for cached in caches:
+        assert cached.cache, cached.__name__  # the snippet filled it
+        assert not gc.is_tracked(cached.cache), cached.__name__

@@ -14,6 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from articles import arabic
+from articles.memo import memoize
 from articles.search.query import HighlightTerms
 
 SNIPPET_WORDS = 36
@@ -26,19 +27,20 @@ def _as_terms(terms, prefixes=()):
     return HighlightTerms(stems=frozenset(terms or ()), prefixes=frozenset(prefixes or ()))
 
 
-@lru_cache(maxsize=100_000)
+@memoize(100_000)
 def _forms(word):
     """The forms the index keeps of a word's readings: its stems and exact
     forms (held by the stem fields), and its skeletons. Plain tuples of
-    strings, which the garbage collector stops tracking: a cache of 100,000
-    words' readings (named tuples, sets) would be scanned by every full
-    collection, 0.4 s each at 100,000 articles."""
+    strings all the way down (arabic.reading_words, arabic.word_form_strings),
+    which the garbage collector stops tracking: 100,000 words' readings as
+    named tuples would be scanned by every full collection, 0.4 s each at
+    100,000 articles."""
     normalized = arabic.normalize_word(word)
     if not normalized or arabic.is_stopword(normalized):
         return (), ()
-    readings = arabic.index_forms(normalized)
-    stems = tuple({form for reading, _weight in readings for form in (reading.stem, reading.exact)})
-    skeletons = tuple({reading.skeleton for reading, _weight in readings if reading.skeleton})
+    forms = [arabic.word_form_strings(reading) for reading, _weight in arabic.reading_words(normalized)]
+    stems = tuple({form for exact, stem, _skeleton in forms for form in (stem, exact)})
+    skeletons = tuple({skeleton for _exact, _stem, skeleton in forms if skeleton})
     return stems, skeletons
 
 
