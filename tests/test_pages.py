@@ -312,6 +312,42 @@ def test_a_search_page_with_a_problem_is_made_fresh_each_time(client, search_ind
     assert "أمطار لم تمر بالتطبيق" in text_of(get_page(client, url, status=400))
 
 
+def test_a_broken_shared_cache_costs_speed_not_pages(client, archive, monkeypatch, caplog):
+    """A full disk or a damaged file under var/cache/shared: pages are made
+    as if nothing were cached, and the log says why they are slower."""
+    import sqlite3
+
+    from django.core.cache import caches
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    shared = caches["shared"]
+    monkeypatch.setattr(shared, "get", broken)
+    monkeypatch.setattr(shared, "set", broken)
+    results = text_of(get_page(client, "/search/?q=" + "المفاوضات"))
+    assert archive["talks"].title in results and archive["summit"].title in results
+    article_page = get_page(client, archive["talks"].get_absolute_url())
+    related = re.search(r'<section class="related".*?</section>', article_page, re.S)
+    assert related and archive["summit"].title in text_of(related.group(0))
+    assert "the shared cache could not be read" in caplog.text
+
+
+def test_a_damaged_cached_page_is_made_again(client, archive, monkeypatch, caplog):
+    from django.core.cache import caches
+
+    shared = caches["shared"]
+    real_get = shared.get
+
+    def damaged(key, default=None, **kwargs):
+        return (b"not a compressed page", "text/html", None) if ":page:" in key else real_get(key, default, **kwargs)
+
+    monkeypatch.setattr(shared, "get", damaged)
+    results = text_of(get_page(client, "/search/?q=" + "المفاوضات"))
+    assert archive["talks"].title in results
+    assert "a damaged page in the shared cache" in caplog.text
+
+
 def test_a_signed_in_editor_gets_pages_fresh(admin_client, search_index, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         article = make_article(title="خبر أول عن الأمطار")
