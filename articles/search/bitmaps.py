@@ -162,10 +162,7 @@ def _posting_bitmap(searcher, field_name, text, size):
 def _segment_term_bitmap(reader, field_name, text):
     # From the posting list the scoring decodes and keeps anyway: a term is
     # then read from disk once, not once for its bitmap and once for its scores.
-    try:
-        term_bytes = reader.schema[field_name].to_bytes(text) if field_name in reader.schema else None
-    except ValueError:
-        term_bytes = None
+    term_bytes = scoring.term_bytes_of(reader.schema, field_name, text)
     postings = None if term_bytes is None else scoring.segment_postings(reader, field_name, term_bytes)
     if postings is not None:
         return scoring.bitmap_of(postings[0], reader.doc_count_all())
@@ -261,9 +258,8 @@ def _phrase_bitmap(searcher, phrase):
     field = schema[phrase.fieldname]
     if not field.format or not field.format.supports("positions"):
         return None
-    try:
-        words = tuple(field.to_bytes(word) for word in phrase.words)
-    except ValueError:
+    words = tuple(scoring.term_bytes_of(schema, phrase.fieldname, word) for word in phrase.words)
+    if None in words:
         return None
     bits = 0
     for reader, offset in searcher.reader().leaf_readers():
@@ -392,18 +388,8 @@ def _highest(bits, count):
     """The `count` highest set bits of `bits` (the most recently indexed documents)."""
     if count <= 0:
         return 0
-    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    kept = []
-    for position in range(len(data) - 1, -1, -1):
-        byte = data[position]
-        if not byte:
-            continue
-        for bit in range(7, -1, -1):
-            if byte >> bit & 1:
-                kept.append((position << 3) + bit)
-                if len(kept) == count:
-                    return _bitmap(kept, bits.bit_length())
-    return _bitmap(kept, bits.bit_length())
+    size = bits.bit_length()
+    return scoring.bitmap_of(scoring.set_bits(bits, size)[-count:], size)
 
 
 class DocsQuery(wq.Query):

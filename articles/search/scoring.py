@@ -93,7 +93,7 @@ class SegmentScorer:
     def leaf_scores(self, leaf, wanted):
         kind = type(leaf)
         if kind is wq.Term:
-            scores = self.term(leaf.fieldname, self._bytes(leaf.fieldname, leaf.text), wanted)
+            scores = self.term(leaf.fieldname, term_bytes_of(self.searcher.schema, leaf.fieldname, leaf.text), wanted)
             # Term.matcher wraps a boosted term in a WrappingMatcher.
             return scores if scores is None or leaf.boost == 1.0 else scores * leaf.boost
         if kind is wq.Phrase:
@@ -129,7 +129,7 @@ class SegmentScorer:
             return None
         columns = []
         for word in leaf.words:
-            scores = self.term(leaf.fieldname, self._bytes(leaf.fieldname, word), wanted)
+            scores = self.term(leaf.fieldname, term_bytes_of(self.searcher.schema, leaf.fieldname, word), wanted)
             if scores is None:
                 return None
             columns.append(scores)
@@ -150,14 +150,6 @@ class SegmentScorer:
         if kind is W3LeafMatcher:
             return self.term(*matcher._term, wanted)
         return None
-
-    def _bytes(self, field_name, text):
-        if field_name not in self.searcher.schema:
-            return None
-        try:
-            return self.searcher.schema[field_name].to_bytes(text)
-        except ValueError:
-            return None
 
     def _bm25(self, field_name, term_bytes):
         """(idf, average field length, B, K1) as BM25F.scorer() sets them up
@@ -180,6 +172,17 @@ def _binary_sum(columns):
         return columns[0]
     half = len(columns) // 2
     return _binary_sum(columns[:half]) + _binary_sum(columns[half:])
+
+
+def term_bytes_of(schema, field_name, text):
+    """A term's text as its field keeps it in the index, or None when the
+    schema has no such field or the text cannot be one of its terms."""
+    if field_name not in schema:
+        return None
+    try:
+        return schema[field_name].to_bytes(text)
+    except ValueError:
+        return None
 
 
 def segment_postings(reader, field_name, term_bytes):
