@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.test_web_fixtures import HOSTILE_TITLE, ODD_QUERIES, archive, fresh_cache  # noqa: F401  (fixtures)
+from tests.test_web_fixtures import HOSTILE_TITLE, ODD_QUERIES, archive  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,6 @@ from django.test import RequestFactory
 from articles.models import Article, Source, Topic
 from tests.factories import make_article
 from tests.test_web_fixtures import (  # noqa: F401  (fixtures)
-    fresh_cache,
     HOSTILE_TITLE,
     ODD_QUERIES,
     archive,

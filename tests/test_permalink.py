@@ -6,7 +6,7 @@ from urllib.parse import quote, unquote
 import pytest
 
 from articles.models import Article
-from tests.test_web_fixtures import archive, fresh_cache, main_of, text_of  # noqa: F401  (fixtures)
+from tests.test_web_fixtures import archive, main_of, text_of  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -117,21 +117,3 @@ def assert_safe_markup(html):
     assert loading
     for tag in loading:
         assert re.search(r'(?:src|href)="/static/', tag), f"loads from elsewhere than the app's static files: {tag}"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Forget cached related stories and facets between tests.
-
-    articles.caching keys entries by the index generation, and both the
-    generation and the article ids start again in each test's fresh index
-    and rolled-back database: without this, a test could be served another
-    test's related stories.
-    """
-    from django.core.cache import caches
-
-    for cache in caches.all():
-        cache.clear()
-    yield
-    for cache in caches.all():
-        cache.clear()
