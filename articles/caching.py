@@ -58,8 +58,8 @@ def archive_version():
 
 def _read(store, key):
     """The entry, or _MISSING when there is none or the cache cannot be read
-    (a full disk, a damaged file under var/cache): the page is then made
-    again, never answered with an error."""
+    (a full disk, a damaged file under var/cache): the value or page is then
+    made again, never answered with an error."""
     try:
         return caches[store].get(key, _MISSING)
     except Exception as error:

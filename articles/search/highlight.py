@@ -51,8 +51,8 @@ def _prefixed(forms, prefixes):
 @lru_cache(maxsize=64)
 def _verdicts(terms):
     """word -> marked?, for one query's terms: the words of a page of
-    snippets repeat, and each verdict looks at every reading of the word.
-    Kept for the last queries (HighlightTerms is frozen, so hashable)."""
+    snippets repeat, and each verdict is a few set lookups over the word's
+    forms. Kept for the last queries (HighlightTerms is frozen, so hashable)."""
     return {}
 
 
