@@ -335,22 +335,24 @@ def related_articles(article, limit=5):
 
 
 def _related_ids(article, limit):
-    # Whoosh's more_like(): the text's key terms, or-ed; scored through
+    # Whoosh's more_like(): the text's key terms (picked as Whoosh picks
+    # them, with fewer look-ups: articles.search.key_terms), or-ed; scored through
     # articles.search.bitmaps, which scores only the documents holding the
     # most of them when very many hold some (more_like scores them all).
     from whoosh import query as wq
 
     from articles.search import bitmaps
     from articles.search.indexing import identifier
+    from articles.search.key_terms import key_terms
 
     searcher = _backend().searcher()
     docnum = searcher.document_number(id=identifier(article.pk))
     if docnum is None:
         return []
     text = "\n".join([article.title, article.title, article.lead, article.body])
-    key_terms = searcher.key_terms_from_text("text", text, numterms=12)
-    if not key_terms:
+    terms = key_terms(searcher, "text", text, 12)
+    if not terms:
         return []
-    like = wq.Or([wq.Term("text", word, boost=weight) for word, weight in key_terms])
+    like = wq.Or([wq.Term("text", word, boost=weight) for word, weight in terms])
     hits = bitmaps.top_documents(searcher, like, limit, exclude={docnum}, candidate_limit=RELATED_CANDIDATES)
     return [searcher.stored_fields(number)["django_id"] for number, _score in hits]
