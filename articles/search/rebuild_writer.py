@@ -21,7 +21,7 @@ from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from articles.search import analysis
+from articles.search import analysis, posting_arrays
 
 # Estimated bytes a posting costs in the pool besides its value's bytes
 # (docnum, weight and value end, with the arrays' spare room), and a term's
@@ -72,6 +72,8 @@ class RebuildWriter(SegmentWriter):
         # fieldname -> bytearray of length bytes by docnum (only fields with a length)
         self._lengths = {}
         self._pool_bytes = 0
+        # The segment's postings as plain arrays too (articles.search.posting_arrays).
+        self._arrays = posting_arrays.ArraysWriter()
 
     def _new_segment(self):
         codec = self.codec
@@ -204,7 +206,7 @@ class RebuildWriter(SegmentWriter):
             fieldwriter.start_field(fieldname, schema[fieldname])
             postwriter = fieldwriter._postwriter
             if _can_write_terms_directly(fieldwriter, postwriter):
-                _write_terms(fieldwriter, postwriter, terms, lengths)
+                _write_terms(fieldwriter, postwriter, terms, lengths, self._arrays)
             else:
                 for btext in sorted(terms):
                     docnums, weights, value_ends, joined = terms[btext]
@@ -215,6 +217,15 @@ class RebuildWriter(SegmentWriter):
             # Free each field's postings once written.
             self._postings[fieldname] = {}
         fieldwriter.close()
+
+    def _finalize_segment(self):
+        # After the segment's files are assembled into its compound file,
+        # which takes in every file named after the segment.
+        segment = super()._finalize_segment()
+        folder = getattr(self.storage, "folder", None)
+        if folder is not None and self._arrays.ids:
+            self._arrays.write(folder, segment.segment_id())
+        return segment
 
     def finish(self):
         """Flush the last segment and close; returns the segments written.
@@ -341,11 +352,12 @@ def _can_write_terms_directly(fieldwriter, postwriter):
     )
 
 
-def _write_terms(fieldwriter, postwriter, terms, lengths):
+def _write_terms(fieldwriter, postwriter, terms, lengths, arrays):
     """What start_term(), add_posting() for each posting and finish_term()
     write for each term, in sorted order, without the per-posting and
     per-block method calls: the same blocks (W3PostingsWriter._write_block)
-    and term infos (W3TermInfo.add_block, to_bytes), byte for byte."""
+    and term infos (W3TermInfo.add_block, to_bytes), byte for byte. Each
+    term's postings also go to `arrays` (a posting_arrays.ArraysWriter)."""
     postfile = fieldwriter._postfile
     tell = postfile.tell
     write = postfile.write
@@ -354,6 +366,7 @@ def _write_terms(fieldwriter, postwriter, terms, lengths):
     limit = postwriter._blocklimit
     compression = postwriter._compression
     fixedsize = fieldwriter._format.fixed_value_size()
+    add_ids, add_weights, add_term_arrays = arrays.ids.extend, arrays.weights.extend, arrays.add_term
     for btext in sorted(terms):
         docnums, weights, value_ends, joined = terms[btext]
         info = W3TermInfo()
@@ -361,10 +374,13 @@ def _write_terms(fieldwriter, postwriter, terms, lengths):
         write(WHOOSH3_HEADER_MAGIC)
         count = len(docnums)
         previous = 0
+        wide = False
         for start in range(0, count, limit):
             end = start + limit
             ids = docnums[start:end]
             block_weights = array("f", weights[start:end])
+            add_ids(ids)
+            add_weights(block_weights)
             maxweight = max(weights[start:end])
             if not maxweight > 0:
                 maxweight = 0
@@ -401,6 +417,7 @@ def _write_terms(fieldwriter, postwriter, terms, lengths):
                 mini_weights = block_weights[0]
             else:
                 mini_weights = tuple(block_weights)
+                wide = True
             if fixedsize is None or fixedsize < 0:
                 mini_values = tuple(values)
             elif fixedsize == 0:
@@ -428,3 +445,4 @@ def _write_terms(fieldwriter, postwriter, terms, lengths):
 
         info.set_extent(startoffset, tell() - startoffset)
         add_term(fieldprefix + btext, info.to_bytes())
+        add_term_arrays(startoffset, count, wide)

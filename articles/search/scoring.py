@@ -29,7 +29,7 @@ from whoosh.scoring import BM25F
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
-from articles.search import segments
+from articles.search import posting_arrays, segments
 
 # False leaves every score to Whoosh's matchers (what the tests compare with).
 ENABLED = True
@@ -200,7 +200,13 @@ def bitmap_of(ids, size):
 
 def _segment_postings(reader, field_name, term_bytes):
     """(ids, weights) of a term's posting list in one segment (deleted
-    documents included), decoded once."""
+    documents included), from the segment's posting arrays when it has
+    them, else decoded from its blocks."""
+    arrays = segments.cache.get(reader, ("posting arrays",), posting_arrays.arrays_of)
+    if arrays is not None:
+        found = _from_arrays(arrays, reader, field_name, term_bytes)
+        if found is not None:
+            return found
     try:
         matcher = reader.postings(field_name, term_bytes)
     except TermNotFound:
@@ -232,6 +238,16 @@ def _segment_postings(reader, field_name, term_bytes):
     if not ids:
         return None
     return np.concatenate(ids), np.concatenate(weights)
+
+
+def _from_arrays(arrays, reader, field_name, term_bytes):
+    try:
+        info = reader._terms.term_info(field_name, term_bytes)
+    except (TermNotFound, AttributeError):
+        return None
+    if info.is_inlined():
+        return None
+    return arrays.postings(info.extent()[0])
 
 
 def _segment_lengths(reader, field_name):
