@@ -18,6 +18,7 @@ import logging
 import os
 import zlib
 
+from diskcache import DjangoCache
 from django.core.cache import caches
 from django.http import HttpResponse
 
@@ -27,6 +28,21 @@ logger = logging.getLogger(__name__)
 # it is full (LocMemCache culls) or after this long.
 TIMEOUT = 3600
 _MISSING = object()
+
+
+class SharedFileCache(DjangoCache):
+    """diskcache's Django backend (the "shared" cache), left open for the
+    life of the process.
+
+    Django closes every cache when a request finishes. For diskcache that
+    closes its SQLite connection, which checkpoints the write-ahead log, and
+    the next request opens it again: 2.1 ms for a read and a write against
+    0.2 ms kept open, on every search page and article page. diskcache's
+    author advises leaving it open; each thread has a connection of its own.
+    """
+
+    def close(self, **kwargs):
+        pass
 
 
 def archive_version():

@@ -139,7 +139,7 @@ CACHES = {
     # across restarts; keyed by the archive's version like the rest
     # (articles.caching).
     "shared": {
-        "BACKEND": "diskcache.DjangoCache",
+        "BACKEND": "articles.caching.SharedFileCache",
         "LOCATION": str(VAR_DIR / "cache" / "shared"),
         # A write that would wait on another worker's longer than this is
         # dropped (the value is made again when next needed), never waited for.

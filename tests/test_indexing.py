@@ -138,9 +138,10 @@ def test_related_stories_are_kept_on_disk_for_every_worker_until_the_archive_cha
     searches = []
     real = service._related_ids
     monkeypatch.setattr(service, "_related_ids", lambda *args: searches.append(args) or real(*args))
-    # What another worker has: nothing in memory, the shared files on disk.
+    # What another worker has: nothing in memory, a connection of its own
+    # to the shared files on disk.
     caches["default"].clear()
-    caches["shared"].close()
+    caches["shared"] = caches.create_connection("shared")
     assert related_articles(Article.objects.get(pk=archive[0].pk)) == related
     assert searches == []
     assert any((settings.VAR_DIR / "cache" / "shared").iterdir())
