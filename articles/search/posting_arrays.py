@@ -27,10 +27,11 @@ segment's postings file: that start (int64), its first posting here
 import logging
 import mmap
 import os
-import threading
 from array import array
 
 import numpy as np
+
+from articles.search.segment_files import OpenedFiles
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,7 @@ EXTENSION = "arrays"
 MAGIC = b"NRPOSTv1"
 _HEADER = len(MAGIC) + 16
 
-_lock = threading.Lock()
-_opened = {}  # (path, inode, size, mtime) -> _SegmentArrays or None
+_opened = OpenedFiles()  # .arrays files -> _SegmentArrays, or None for a file left aside
 
 
 class ArraysWriter:
@@ -67,7 +67,7 @@ class ArraysWriter:
         # A name starting with a dot: Whoosh's clean-up leaves it alone.
         temporary = os.path.join(folder, f".{segment_id}.{EXTENSION}.tmp")
         counts = np.frombuffer(self.counts, dtype=np.uint32)
-        firsts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)[:-1]]).astype(np.int64)
+        firsts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)[:-1]])
         with open(temporary, "wb") as out:
             out.write(MAGIC)
             out.write(np.array([len(self.starts), len(self.ids)], dtype=np.uint64).tobytes())
@@ -116,17 +116,7 @@ def arrays_of(reader):
         stat = os.stat(path)
     except OSError:
         return None
-    key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    with _lock:
-        if key in _opened:
-            return _opened[key]
-    found = _open(path, stat.st_size)
-    with _lock:
-        found = _opened.setdefault(key, found)
-        # Let go of the files of segments a merge or a rebuild has deleted.
-        for gone in [k for k in _opened if k[0] != path and not os.path.exists(k[0])]:
-            del _opened[gone]
-    return found
+    return _opened.get(path, stat, lambda: _open(path, stat.st_size))
 
 
 def _open(path, size):
@@ -155,5 +145,4 @@ def _folder_of(reader):
 
 def clear():
     """Forget every opened file (a fresh process's state, for tests)."""
-    with _lock:
-        _opened.clear()
+    _opened.clear()

@@ -22,9 +22,41 @@ import threading
 
 from whoosh.codec.base import Segment
 
+
+class OpenedFiles:
+    """Files opened once per process, each as it is on disk (path, inode,
+    size, modification time). Those deleted since (by a merge, an
+    optimize, a fresh index) are let go whenever another is opened."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._files = {}  # (path, inode, size, mtime) -> what open_file() gave
+
+    def get(self, path, stat, open_file):
+        """What open_file() gives for the file at `path` (`stat` its
+        os.stat()), made on the first call for this file."""
+        key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            if key in self._files:
+                return self._files[key]
+        found = open_file()
+        with self._lock:
+            found = self._files.setdefault(key, found)
+            for gone in [k for k in self._files if not os.path.exists(k[0])]:
+                del self._files[gone]
+        return found
+
+    def clear(self):
+        with self._lock:
+            self._files.clear()
+
+    def __len__(self):
+        return len(self._files)
+
+
 _lock = threading.Lock()
 _folders = set()
-_shared = {}  # (folder, file name, inode, size, mtime) -> shared CompoundStorage
+_shared = OpenedFiles()  # compound files -> shared CompoundStorage
 _original_open_compound_file = Segment.open_compound_file
 
 
@@ -38,8 +70,7 @@ def share_segments_of(folder):
 
 def clear():
     """Let go of every shared file (a fresh process's state, for tests)."""
-    with _lock:
-        _shared.clear()
+    _shared.clear()
 
 
 def shared_count():
@@ -51,23 +82,14 @@ def _open_compound_file(segment, storage):
     folder = os.path.realpath(folder) if folder else None
     if folder not in _folders:
         return _original_open_compound_file(segment, storage)
-    name = segment.make_filename(Segment.COMPOUND_EXT)
+    path = os.path.join(folder, segment.make_filename(Segment.COMPOUND_EXT))
     try:
-        stat = os.stat(os.path.join(folder, name))
+        stat = os.stat(path)
     except OSError:
         return _original_open_compound_file(segment, storage)  # raises as Whoosh would
-    key = (folder, name, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    with _lock:
-        found = _shared.get(key)
-    if found is None:
-        found = _shareable(_original_open_compound_file(segment, storage))
-        with _lock:
-            found = _shared.setdefault(key, found)
-            # A new segment comes with every commit that deletes others (a
-            # merge, an optimize, a fresh index): let go of those here.
-            for gone in [k for k in _shared if not os.path.exists(os.path.join(k[0], k[1]))]:
-                del _shared[gone]
-    return found
+    # A new segment comes with every commit that deletes others: opening it
+    # lets go of theirs.
+    return _shared.get(path, stat, lambda: _shareable(_original_open_compound_file(segment, storage)))
 
 
 def _shareable(compound):
