@@ -379,7 +379,10 @@ def segmented_archive(search_index, make_article, django_capture_on_commit_callb
 
 @pytest.mark.parametrize(
     "text",
-    ["النفط", "أسعار النفط", "أسعار النفط العالمية", "مفاوضات الطاقة الحكومة", '"الأسواق أسعار"', '"النفط الأسواق أسعار"', "النفط -الحكومة"],
+    [
+        "النفط", "أسعار النفط", "أسعار النفط العالمية", "مفاوضات الطاقة الحكومة", '"الأسواق أسعار"',
+        '"النفط الأسواق أسعار"', "النفط -الحكومة", "مفاوض*", "الأسو*", "النفط مفاوض*",
+    ],
 )
 @pytest.mark.parametrize("candidate_limit", [None, 7])
 def test_terms_scored_from_posting_blocks_score_exactly_as_whoosh(segmented_archive, text, candidate_limit, monkeypatch):

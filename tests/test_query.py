@@ -103,6 +103,20 @@ def test_prefix_finds_every_word_starting_with_it(archive):
 
 
 @pytest.mark.django_db
+def test_a_prefix_in_the_headline_outranks_one_in_the_body_in_every_segment(make_article, index_articles):
+    """Each article indexed on its own, as an editor's saves are (a segment
+    each, where one word has the prefix): the headline weighs as it does
+    for whole words, where Whoosh's own Prefix lost its boost."""
+    in_body = make_article(title="جولة جديدة في جنيف", lead="بدأت المفاوضات صباح اليوم.", body="بدأت المفاوضات صباح اليوم بين الوفدين.")
+    in_headline = make_article(title="المفاوضات تتعثر", lead="انتهت الجولة دون نتيجة.", body="قال الوزراء إن الجولة انتهت دون نتيجة.")
+    index_articles(in_body)
+    index_articles(in_headline)
+
+    assert titles("مفاوض*") == [in_headline.title, in_body.title]
+    assert titles("المفاوضات") == [in_headline.title, in_body.title]  # as for the whole word
+
+
+@pytest.mark.django_db
 def test_exclusion_leaves_out_articles_with_the_word(archive):
     assert titles("النفط -الذهب") == ["أسعار النفط ترتفع"]
 

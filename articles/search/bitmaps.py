@@ -44,6 +44,7 @@ from whoosh.matching import FilterMatcher, ListMatcher, NullMatcher, WrappingMat
 from whoosh.reading import TermNotFound
 
 from articles.search import scoring, segments
+from articles.search.query import Prefix
 
 # Above this many matches, only this many are scored (the rest keep their
 # place in the total and the facet counts). None scores every match.
@@ -162,7 +163,7 @@ def _posting_bitmap(searcher, field_name, text, size):
 def _segment_term_bitmap(reader, field_name, text):
     # From the posting list the scoring decodes and keeps anyway: a term is
     # then read from disk once, not once for its bitmap and once for its scores.
-    term_bytes = scoring.term_bytes_of(reader.schema, field_name, text)
+    term_bytes = text if isinstance(text, bytes) else scoring.term_bytes_of(reader.schema, field_name, text)
     postings = None if term_bytes is None else scoring.segment_postings(reader, field_name, term_bytes)
     if postings is not None:
         return scoring.bitmap_of(postings[0], reader.doc_count_all())
@@ -192,8 +193,8 @@ def _block_ids(matcher):
 
 def query_bitmap(searcher, index, query):
     """The live documents `query` matches, combined from its terms' bitmaps
-    where the query's structure allows (terms, phrases, and/or/not); other
-    queries (prefixes) are run unscored by Whoosh."""
+    where the query's structure allows (terms, phrases, prefixes,
+    and/or/not); other queries are run unscored by Whoosh."""
     return _match(searcher, index, query) & index.live
 
 
@@ -236,12 +237,16 @@ def _match(searcher, index, query):
         bits = _phrase_bitmap(searcher, query)
         if bits is not None:
             return bits
-    # Prefixes, and what the arrays cannot read: Whoosh finds their documents;
-    # remembered like terms, for this index version.
+    # Prefixes (their words' bitmaps, segment by segment), and what the
+    # arrays cannot read (Whoosh finds its documents); remembered like
+    # terms, for this index version.
     key = ("query", query)
     bits = index.terms.get(key)
     if bits is None:
-        bits = _bitmap(searcher.docs_for_query(query), index.doc_count_all)
+        if isinstance(query, wq.Prefix) and query.text:
+            bits = _prefix_bitmap(searcher, query.fieldname, query.text)
+        else:
+            bits = _bitmap(searcher.docs_for_query(query), index.doc_count_all)
         index.terms[key] = bits
         if len(index.terms) > TERM_CACHE_SIZE:
             index.terms.popitem(last=False)
@@ -267,6 +272,23 @@ def _phrase_bitmap(searcher, phrase):
         if found is None:
             return None
         bits |= found << offset
+    return bits
+
+
+def _prefix_bitmap(searcher, field_name, prefix):
+    """The documents holding a word that starts with `prefix` (deleted ones included)."""
+    bits = 0
+    for reader, offset in searcher.reader().leaf_readers():
+        found = segments.cache.get(reader, ("prefix", field_name, prefix), _segment_prefix_bitmap)
+        if found:
+            bits |= found << offset
+    return bits
+
+
+def _segment_prefix_bitmap(reader, field_name, prefix):
+    bits = 0
+    for word in scoring.prefix_words(reader, field_name, prefix):
+        bits |= _segment_term_bitmap(reader, field_name, word)
     return bits
 
 
@@ -332,7 +354,7 @@ def _is_bonus(query):
 
 
 def _headline_terms(query, out):
-    if isinstance(query, wq.Term):
+    if isinstance(query, (wq.Term, wq.Prefix)):
         if query.fieldname == "title":
             out.append(query)
         return out
@@ -366,7 +388,7 @@ def candidates(searcher, index, query, matched, limit):
     headline = 0
     for word in _word_queries(query):
         for term in _headline_terms(word, []):
-            headline |= term_bitmap(searcher, index, term.fieldname, term.text)
+            headline |= _match(searcher, index, term)
     chosen = 0
     for count in range(len(words), 0, -1):
         if count >= 1 << len(levels):
@@ -455,8 +477,8 @@ def _filter_docs(index, terms):
 
 def _flat_leaves(query):
     """The leaves of a query whose score is the plain sum of its leaves'
-    scores (Or trees of terms, phrases and and-ed terms, as the query
-    builder makes them), or None for any other shape."""
+    scores (Or trees of terms, phrases, prefixes and and-ed terms, as the
+    query builder makes them), or None for any other shape."""
     if type(query) in (wq.And, wq.Or) and len(query.subqueries) == 1:
         # Whoosh gives a compound of one query that query's matcher (boost
         # included): a quoted phrase is a required Or of its field routes.
@@ -471,7 +493,7 @@ def _flat_leaves(query):
                 return None
             leaves.extend(found)
         return leaves
-    if isinstance(query, (wq.Term, wq.Phrase)) or _is_bonus(query):
+    if isinstance(query, (wq.Term, wq.Phrase, Prefix)) or _is_bonus(query):
         return [query]
     return None
 
@@ -485,7 +507,7 @@ class _BlockScorer(collectors.Collector):
     hit once, whatever the page.
 
     A query shaped as the query builder makes it (an Or tree of terms,
-    phrases and and-ed terms: `leaves`) is scored leaf by leaf: Whoosh would
+    phrases, prefixes and and-ed terms: `leaves`) is scored leaf by leaf: Whoosh would
     move a tree of union matchers (thirty leaves for a three-word query) to
     each document in turn, while the bitmaps tell in advance which
     candidates each leaf matches, so each leaf's matcher skips straight to

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 from whoosh import scoring
+from whoosh.matching import NullMatcher, UnionMatcher, WrappingMatcher
+from whoosh.util import make_binary_tree
 
 from articles import arabic
 
@@ -195,6 +197,28 @@ def _word_query(readings, weights=ROUTE_WEIGHTS):
     return wq.Or([wq.Term(name, text, boost=boost) for (name, text), boost in routes.items()])
 
 
+class Prefix(wq.Prefix):
+    """The words starting with a prefix, each scored as a term and added up,
+    times the route's boost.
+
+    Whoosh's Prefix drops its boost in a segment where a single word has the
+    prefix (a headline match then weighs as little as a body match), and
+    scores its words with the searcher's default weighting rather than the
+    search's. Here every segment scores alike, as the other routes do, and
+    the sum is an order-preserving binary tree of unions that
+    articles.search.scoring repeats on arrays to the last bit.
+    """
+
+    def matcher(self, searcher, context=None):
+        if not self.text:
+            return super().matcher(searcher, context)
+        words = [word for word in self._btexts(searcher.reader()) if word]
+        if not words:
+            return NullMatcher()
+        matcher = make_binary_tree(UnionMatcher, [wq.Term(self.fieldname, word).matcher(searcher, context) for word in words])
+        return matcher if self.boost == 1.0 else WrappingMatcher(matcher, boost=self.boost)
+
+
 def _phrase_query(stems, boost=1.0):
     return wq.Or([wq.Phrase(name, stems, boost=ROUTE_WEIGHTS[name] * boost) for name in TEXT_FIELDS])
 
@@ -204,7 +228,7 @@ def _clause_query(clause):
         # Stems starting with the prefix, and whole words starting with it
         # (a prefix longer than the stem of the words it starts).
         fields = TEXT_FIELDS + ("exact",)
-        return wq.Or([wq.Prefix(name, clause.terms[0], boost=ROUTE_WEIGHTS[name]) for name in fields])
+        return wq.Or([Prefix(name, clause.terms[0], boost=ROUTE_WEIGHTS[name]) for name in fields])
     if clause.kind == "phrase":
         return _phrase_query(clause.terms)
     return _word_query(clause.readings)

@@ -14,7 +14,9 @@ the same operands in the same order: IEEE arithmetic gives the same figures
 as Whoosh's, to the last bit (tests/test_indexing.py compares them). The
 all-words bonus is the sum of its terms' scores in the tree Whoosh's And
 matcher builds; a phrase, whose documents the bitmaps already know, the sum
-of its words' scores in the binary tree of Whoosh's SpanNear2 matcher.
+of its words' scores in the binary tree of Whoosh's SpanNear2 matcher; a
+prefix (articles.search.query.Prefix), the sum of its words' scores in its
+binary tree of unions.
 """
 import pickle
 from itertools import accumulate
@@ -29,7 +31,7 @@ from whoosh.scoring import BM25F
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
-from articles.search import posting_arrays, segments
+from articles.search import posting_arrays, query, segments
 
 # False leaves every score to Whoosh's matchers (what the tests compare with).
 ENABLED = True
@@ -98,13 +100,16 @@ class SegmentScorer:
             return scores if scores is None or leaf.boost == 1.0 else scores * leaf.boost
         if kind is wq.Phrase:
             return self.phrase(leaf, wanted)
+        if kind is query.Prefix:
+            return self.prefix(leaf, wanted)
         if kind is wq.And:
             return self.tree(leaf.matcher(self.searcher, self.context), wanted)
         return None
 
-    def term(self, field_name, term_bytes, wanted):
-        """whoosh.scoring.bm25 of one term for `wanted` (which all hold it),
-        with BM25FScorer's operands; None when Whoosh would not score it so."""
+    def term(self, field_name, term_bytes, wanted, all_hold=True):
+        """whoosh.scoring.bm25 of one term for `wanted` (which all hold it,
+        unless `all_hold` is False: 0.0 for those without it), with
+        BM25FScorer's operands; None when Whoosh would not score it so."""
         params = term_bytes is not None and self._bm25(field_name, term_bytes)
         if not params:
             return None
@@ -113,13 +118,24 @@ class SegmentScorer:
             return None
         ids, weights = postings
         at = np.searchsorted(ids, wanted)
-        if at.size and (at[-1] >= ids.size or not np.array_equal(ids[at], wanted)):
+        holding = None
+        if not all_hold:
+            at = np.minimum(at, ids.size - 1)
+            held = ids[at] == wanted
+            if not held.all():
+                holding, at, wanted = held, at[held], wanted[held]
+        elif at.size and (at[-1] >= ids.size or not np.array_equal(ids[at], wanted)):
             return None  # a candidate without the term: not what the bitmaps said
         lengths = segments.cache.get(self.reader, ("lengths", field_name), _segment_lengths)
         idf, avgfl, b, k1 = params
         tf = weights[at].astype(np.float64)
         fl = _LENGTH_OF_BYTE[lengths[wanted]]
-        return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+        if holding is None:
+            return scores
+        spread = np.zeros(holding.size, dtype=np.float64)
+        spread[holding] = scores
+        return spread
 
     def phrase(self, leaf, wanted):
         if leaf.fieldname not in self.searcher.schema:
@@ -130,6 +146,21 @@ class SegmentScorer:
         columns = []
         for word in leaf.words:
             scores = self.term(leaf.fieldname, term_bytes_of(self.searcher.schema, leaf.fieldname, word), wanted)
+            if scores is None:
+                return None
+            columns.append(scores)
+        summed = _binary_sum(columns)
+        return summed if leaf.boost == 1.0 else summed * leaf.boost
+
+    def prefix(self, leaf, wanted):
+        """query.Prefix's binary tree of unions of its words' scores: a
+        word missing from a document adds nothing there, and x + 0.0 is x."""
+        words = prefix_words(self.reader, leaf.fieldname, leaf.text)
+        if not words:
+            return None
+        columns = []
+        for word in words:
+            scores = self.term(leaf.fieldname, word, wanted, all_hold=False)
             if scores is None:
                 return None
             columns.append(scores)
@@ -172,6 +203,17 @@ def _binary_sum(columns):
         return columns[0]
     half = len(columns) // 2
     return _binary_sum(columns[:half]) + _binary_sum(columns[half:])
+
+
+def prefix_words(reader, field_name, prefix):
+    """The words (as bytes) of one segment's field that start with `prefix`, kept per segment."""
+    return segments.cache.get(reader, ("prefix words", field_name, prefix), _segment_prefix_words)
+
+
+def _segment_prefix_words(reader, field_name, prefix):
+    if field_name not in reader.schema:
+        return ()
+    return tuple(word for word in reader.expand_prefix(field_name, prefix) if word)
 
 
 def term_bytes_of(schema, field_name, text):
