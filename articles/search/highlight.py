@@ -6,6 +6,7 @@ skeleton; see articles.arabic.index_forms) is among the query's, so the query
 escaped piece by piece and only our own <mark> tags are added: nothing from
 an article or a query is ever trusted as HTML.
 """
+import re
 from bisect import bisect_left
 from functools import lru_cache
 from itertools import islice
@@ -27,65 +28,88 @@ def _as_terms(terms, prefixes=()):
     return HighlightTerms(stems=frozenset(terms or ()), prefixes=frozenset(prefixes or ()))
 
 
+# Skeletons are told apart from stems and exact forms by this first character.
+_SKELETON = "\x00"
+
+
 @memoize(100_000)
 def _forms(word):
     """The forms the index keeps of a word's readings: its stems and exact
-    forms (held by the stem fields), and its skeletons. Plain tuples of
-    strings all the way down (arabic.reading_words, arabic.word_form_strings),
-    which the garbage collector stops tracking: 100,000 words' readings as
-    named tuples would be scanned by every full collection, 0.4 s each at
-    100,000 articles."""
+    forms (held by the stem fields), and its skeletons (marked with
+    _SKELETON), in one flat tuple of strings: one set test tells whether a
+    query marks the word, and tuples of strings are not tracked by the
+    garbage collector (100,000 words' readings as named tuples made every
+    full collection scan them, 0.4 s each at 100,000 articles)."""
     normalized = arabic.normalize_word(word)
     if not normalized or arabic.is_stopword(normalized):
-        return (), ()
+        return ()
     forms = [arabic.word_form_strings(reading) for reading, _weight in arabic.reading_words(normalized)]
-    stems = tuple({form for exact, stem, _skeleton in forms for form in (stem, exact)})
-    skeletons = tuple({skeleton for _exact, _stem, skeleton in forms if skeleton})
-    return stems, skeletons
+    stems = {form for exact, stem, _skeleton in forms for form in (stem, exact)}
+    skeletons = {_SKELETON + skeleton for _exact, _stem, skeleton in forms if skeleton}
+    return tuple(stems | skeletons)
 
 
 def _prefixed(forms, prefixes):
     return any(form.startswith(prefix) for form in forms for prefix in prefixes)
 
 
+class _Marking:
+    """What one query marks: its forms as one set, and the words seen so
+    far (`seen`) with those of them it marks (`marked`), so that a page of
+    snippets, whose words repeat, looks at each word once."""
+
+    MAX_SEEN = 50_000
+
+    def __init__(self, terms):
+        self.forms = frozenset(terms.stems | terms.exacts | {_SKELETON + skeleton for skeleton in terms.skeletons})
+        self.prefixes = terms.prefixes
+        self.seen = set()
+        self.marked = set()
+
+    def marked_among(self, words):
+        """The set of those `words` that are marked."""
+        unique = set(words)
+        unseen = unique.difference(self.seen)
+        if unseen:
+            if len(self.seen) > self.MAX_SEEN:
+                self.seen.clear()
+                self.marked.clear()
+            self.seen |= unseen
+            # A thousand words a page: the kept forms are read straight from
+            # the memo's dict, the function called only for a word not kept.
+            kept, disjoint = _forms.cache.get, self.forms.isdisjoint
+            self.marked.update(
+                word for word in unseen if not disjoint(forms if (forms := kept(word)) is not None else _forms(word))
+            )
+            if self.prefixes:
+                self.marked.update(word for word in unseen if _prefixed(_forms(word), self.prefixes))
+        return unique & self.marked
+
+
 @lru_cache(maxsize=64)
-def _verdicts(terms):
-    """word -> marked?, for one query's terms: the words of a page of
-    snippets repeat, and each verdict is a few set lookups over the word's
-    forms. Kept for the last queries (HighlightTerms is frozen, so hashable)."""
-    return {}
-
-
-MAX_VERDICTS = 50_000
+def _marking(terms):
+    """Kept for the last queries (HighlightTerms is frozen, so hashable)."""
+    return _Marking(terms)
 
 
 def _marked_words(words, terms):
     """The set of those `words` that are marked for `terms`."""
-    verdicts = _verdicts(terms)
-    if len(verdicts) > MAX_VERDICTS:
-        verdicts.clear()
-    unique = set(words)
-    unseen = unique.difference(verdicts)
-    if unseen:
-        stems_or_exacts, skeletons, prefixes = terms.stems | terms.exacts, terms.skeletons, terms.prefixes
-        for word in unseen:
-            word_stems, word_skeletons = _forms(word)
-            verdicts[word] = (
-                not stems_or_exacts.isdisjoint(word_stems)
-                or not skeletons.isdisjoint(word_skeletons)
-                or bool(prefixes and _prefixed(word_stems, prefixes))
-            )
-    return {word for word in unique if verdicts[word]}
+    return _marking(terms).marked_among(words)
 
 
-def _render(text, spans):
-    """Escape `text`, wrapping the (start, end) spans in <mark>."""
+_SPACES = re.compile(r"\s+")
+
+
+def _render(text, spans, collapse_spaces=False):
+    """Escape `text`, wrapping the (start, end) spans in <mark>; with
+    `collapse_spaces`, each run of white space between them becomes one space."""
     out, cursor = [], 0
+    tidy = (lambda part: _SPACES.sub(" ", part)) if collapse_spaces else (lambda part: part)
     for start, end in spans:
-        out.append(escape(text[cursor:start]))
+        out.append(escape(tidy(text[cursor:start])))
         out.append("<mark>" + escape(text[start:end]) + "</mark>")
         cursor = end
-    out.append(escape(text[cursor:]))
+    out.append(escape(tidy(text[cursor:])))
     return "".join(out)
 
 
@@ -102,14 +126,15 @@ def snippet(text, terms, prefixes=(), length=SNIPPET_WORDS):
     """The window of about `length` words with the most matches, marked.
 
     Without matches it is the opening of the text, so a result always shows
-    something to read. Words are listed with findall (no match objects) and
-    only the window's are located in the text.
+    something to read. Words are listed with findall (no match objects),
+    only the window's are located in the text, and only the window's white
+    space is tidied (a body's line breaks become spaces).
     """
-    text = " ".join((text or "").split())
+    text = text or ""
     terms = _as_terms(terms, prefixes)
     words = arabic.WORD_RE.findall(text)
     if not words:
-        return mark_safe(escape(text[:300]))
+        return mark_safe(escape(" ".join(text.split())[:300]))
     marked = _marked_words(words, terms)
     hits = [i for i, word in enumerate(words) if word in marked] if marked else []
     best_start, best_score = 0, -1
@@ -125,7 +150,7 @@ def snippet(text, terms, prefixes=(), length=SNIPPET_WORDS):
     char_end = window_words[-1].end() if end_index < len(words) else len(text)
     window = text[char_start:char_end]
     spans = [(match.start() - char_start, match.end() - char_start) for match in window_words if match.group() in marked]
-    html = _render(window, spans)
+    html = _render(window, spans, collapse_spaces=True).strip()
     if char_start > 0:
         html = "… " + html
     if char_end < len(text):
