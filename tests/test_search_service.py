@@ -157,6 +157,20 @@ def test_spelling_suggestion_for_a_misspelled_word(archive):
     assert page.suggestion and "مفاوض" in page.suggestion
 
 
+def test_no_suggestion_is_worked_out_when_the_search_finds_articles(archive, monkeypatch):
+    """The page offers "did you mean" only where nothing matched; a search
+    that finds articles does not pay for a walk of the term dictionary."""
+    walks = []
+    real = service._better_spelling
+    monkeypatch.setattr(service, "_better_spelling", lambda *args: walks.append(args) or real(*args))
+
+    found = service.search_articles(SearchRequest(q="المفاوظات الأهلي"))
+    assert found.total > 0 and found.suggestion is None and walks == []
+
+    nothing = service.search_articles(SearchRequest(q="المفاوظات"))
+    assert nothing.total == 0 and "مفاوض" in nothing.suggestion and walks
+
+
 def test_related_stories_exclude_the_article_and_share_its_subject(archive):
     related = service.related_articles(archive["talks"])
     assert archive["talks"] not in related

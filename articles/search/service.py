@@ -51,7 +51,7 @@ class SearchPage:
     total: int = 0
     num_pages: int = 0
     facets: dict = field(default_factory=dict)   # "source" | "topic" | "year" -> [FacetValue]
-    suggestion: str | None = None                # "did you mean" text, or None
+    suggestion: str | None = None                # "did you mean" text when nothing matched, or None
 
     @property
     def has_next(self):
@@ -228,7 +228,9 @@ def search_articles(req):
                 title_html=highlight.highlight(article.title, marks),
             )
         )
-    if req.q:
+    if req.q and not page.total:
+        # Offered where nothing matched (the page shows it there); walking
+        # the term dictionary for a rare word costs tens of milliseconds.
         page.suggestion = suggest(req.q, searcher)
     return page
 
