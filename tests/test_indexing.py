@@ -402,6 +402,34 @@ def test_terms_scored_from_posting_blocks_score_exactly_as_whoosh(segmented_arch
     assert ranked(True) == by_whoosh  # the same documents, order and scores, to the last bit
 
 
+@pytest.mark.parametrize("limit", [1, 2, 5])
+def test_every_match_scored_on_arrays_breaks_ties_as_whoosh(
+    search_index, make_article, django_capture_on_commit_callbacks, limit, monkeypatch
+):
+    """More-like-this scores every match (candidate_limit=None): the same
+    articles in three segments tie, and the lower document number goes
+    first, also where a segment has more ties than the page has room for."""
+    from articles.search import query
+
+    for commit in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            for n in range(4):
+                make_article(title="النفط اليوم", body=f"ارتفعت أسعار النفط {commit}{n}.", source="فرانس 24")
+            make_article(title=f"تقرير رقم {commit}", body="النفط " * (commit + 2) + "في الأسواق.")
+    searcher = indexing.get_backend().searcher()
+    assert len(searcher.reader().leaf_readers()) >= 3
+    whoosh_query = query.build(query.parse("النفط"))
+    context = searcher.context(weighting=query.WEIGHTING)
+
+    def ranked(fast):
+        monkeypatch.setattr(scoring, "ENABLED", fast)
+        return bitmaps.top_documents(searcher, whoosh_query, limit, exclude={0}, context=context, candidate_limit=None)
+
+    by_whoosh = ranked(False)
+    assert len(by_whoosh) == limit and 0 not in [docnum for docnum, _score in by_whoosh]
+    assert ranked(True) == by_whoosh
+
+
 def test_segment_files_stay_readable_for_the_next_version_after_a_reader_closes(
     archive, make_article, django_capture_on_commit_callbacks
 ):

@@ -674,6 +674,12 @@ def top_documents(searcher, query, limit, exclude=(), context=None, candidate_li
     """[(docnum, score)] of the `limit` best matches of `query`, leaving out
     the document numbers in `exclude`: a search without facets or filters
     (more-like-this), through the same bounded scoring as `plan`."""
+    leaves = _flat_leaves(query)
+    if candidate_limit is None and scoring.ENABLED and leaves and all(type(leaf) is wq.Term for leaf in leaves):
+        # Every match scored: on arrays, without bitmaps, for an Or of terms.
+        found = scoring.best_documents(searcher, context or searcher.context(), leaves, limit + len(exclude))
+        if found is not None:
+            return [(docnum, score) for docnum, score in found if docnum not in exclude][:limit]
     index = getattr(searcher, ATTRIBUTE, None) or facet_index(searcher, ("django_ct",))
     search = plan(searcher, index, query, limit + len(exclude), candidate_limit=candidate_limit)
     searcher.search_with_collector(search.query, search.collector, context=context or searcher.context())

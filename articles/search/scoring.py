@@ -182,6 +182,25 @@ class SegmentScorer:
             return self.term(*matcher._term, wanted)
         return None
 
+    def postings_scores(self, field_name, term_bytes):
+        """(local document numbers, scores) of every posting of a term, as
+        term() scores them; (empty, empty) when the segment lacks the term,
+        None when Whoosh would not score it so."""
+        params = term_bytes is not None and self._bm25(field_name, term_bytes)
+        if not params:
+            return None
+        postings = segment_postings(self.reader, field_name, term_bytes)
+        if postings is None:
+            if (field_name, term_bytes) in self.reader:
+                return None
+            return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float64)
+        ids, weights = postings
+        lengths = segments.cache.get(self.reader, ("lengths", field_name), _segment_lengths)
+        idf, avgfl, b, k1 = params
+        tf = weights.astype(np.float64)
+        fl = _LENGTH_OF_BYTE[lengths[ids]]
+        return ids, idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+
     def _bm25(self, field_name, term_bytes):
         """(idf, average field length, B, K1) as BM25F.scorer() sets them up
         for this term, or None when it would not make a BM25F scorer."""
@@ -195,6 +214,42 @@ class SegmentScorer:
             weighting._field_B.get(field_name, weighting.B),
             weighting.K1,
         )
+
+
+def best_documents(searcher, context, terms, count):
+    """[(docnum, score)] of the `count` live documents with the highest sum
+    of `terms`' scores (boosted Term queries, added in their order, as
+    SegmentScorer adds leaves), highest first, then the lower document
+    number; every document holding one of the terms is scored. None when a
+    term cannot be scored on arrays.
+
+    What more-like-this asks: a dozen terms, most of them rare, whose
+    postings are fewer than the work of choosing candidates by bitmaps."""
+    docnums, scores = [], []
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        scorer = SegmentScorer(subsearcher, context, np.empty(0, dtype=np.uint32))
+        sums = np.zeros(reader.doc_count_all(), dtype=np.float64)
+        for term in terms:
+            found = scorer.postings_scores(term.fieldname, term_bytes_of(searcher.schema, term.fieldname, term.text))
+            if found is None:
+                return None
+            ids, term_scores = found
+            sums[ids] += term_scores if term.boost == 1.0 else term_scores * term.boost
+        if reader.has_deletions():
+            sums[np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)] = 0.0
+        scored = np.flatnonzero(sums)  # a match scores above 0: idf > 0, tf > 0
+        if scored.size > count:
+            # The segment's best `count`, and every document tied with the last of them.
+            floor = np.partition(sums[scored], scored.size - count)[scored.size - count]
+            scored = scored[sums[scored] >= floor]
+        docnums.append(scored + offset)
+        scores.append(sums[scored])
+    if not docnums:
+        return []
+    docnums, scores = np.concatenate(docnums), np.concatenate(scores)
+    best = np.lexsort((docnums, -scores))[:count]
+    return list(zip(docnums[best].tolist(), scores[best].tolist()))
 
 
 def _binary_sum(columns):

@@ -318,11 +318,6 @@ def suggest(text, searcher=None):
     return " ".join(words) if changed else None
 
 
-# More-like-this scores only the articles holding the most key terms of the
-# article, at most this many (see articles.search.bitmaps.candidates).
-RELATED_CANDIDATES = 300
-
-
 def related_articles(article, limit=5):
     """Up to `limit` other articles most like this one (Whoosh's more-like-this
     over our analysed text field, fed with the article's text from the DB).
@@ -338,9 +333,8 @@ def related_articles(article, limit=5):
 
 def _related_ids(article, limit):
     # Whoosh's more_like(): the text's key terms (picked as Whoosh picks
-    # them, with fewer look-ups: articles.search.key_terms), or-ed; scored through
-    # articles.search.bitmaps, which scores only the documents holding the
-    # most of them when very many hold some (more_like scores them all).
+    # them, with fewer look-ups: articles.search.key_terms), or-ed, every
+    # document holding one of them scored (on arrays: scoring.best_documents).
     from whoosh import query as wq
 
     from articles.search import bitmaps
@@ -356,5 +350,5 @@ def _related_ids(article, limit):
     if not terms:
         return []
     like = wq.Or([wq.Term("text", word, boost=weight) for word, weight in terms])
-    hits = bitmaps.top_documents(searcher, like, limit, exclude={docnum}, candidate_limit=RELATED_CANDIDATES)
+    hits = bitmaps.top_documents(searcher, like, limit, exclude={docnum}, candidate_limit=None)
     return [searcher.stored_fields(number)["django_id"] for number, _score in hits]
