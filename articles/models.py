@@ -1,8 +1,9 @@
 """The archive's domain: outlets (sources), topics and articles."""
 from django.db import models, router, transaction
-from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+
+from articles import links
 
 SLUG_MAX_LENGTH = 200
 
@@ -45,7 +46,7 @@ class Source(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:source", kwargs={"slug": self.slug})
+        return links.slug_url("articles:source", self.slug)
 
 
 class Topic(models.Model):
@@ -66,7 +67,7 @@ class Topic(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:topic", kwargs={"slug": self.slug})
+        return links.slug_url("articles:topic", self.slug)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -148,7 +149,7 @@ class Article(models.Model):
             super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:detail", kwargs={"pk": self.pk, "slug": self.slug})
+        return links.article_url(self.pk, self.slug)
 
     @property
     def paragraphs(self):

@@ -27,6 +27,36 @@ def test_canonical_path_is_the_percent_encoded_arabic_slug(archive):
     assert talks.get_absolute_url() == canonical_path(talks)
 
 
+@pytest.mark.parametrize(
+    "slug", ["المفاوضات-بين-موسكو-وكييف-تتعثر", "trump_putin-2018", "٢٠١٤-عام", "a", "q%20x", "ترامب~قمة:1"]
+)
+@pytest.mark.parametrize("script_prefix", ["/", "/newsroom/"])
+def test_permalinks_are_the_addresses_django_reverses(slug, script_prefix):
+    """articles.links fills in a route reversed once; the address must be
+    reverse()'s to the byte, under the site's root or a sub-path."""
+    from django.urls import reverse, set_script_prefix
+
+    from articles import links
+
+    set_script_prefix(script_prefix)
+    try:
+        assert links.article_url(4321, slug) == reverse("articles:detail", kwargs={"pk": 4321, "slug": slug})
+        assert links.slug_url("articles:source", slug) == reverse("articles:source", kwargs={"slug": slug})
+        assert links.article_url(4321, slug).startswith(script_prefix + "articles/4321/")
+    finally:
+        set_script_prefix("/")
+
+
+def test_a_slug_the_route_cannot_take_is_refused_as_reverse_refuses_it():
+    from django.urls import NoReverseMatch
+
+    from articles import links
+
+    for slug in ("", "a/b"):
+        with pytest.raises(NoReverseMatch):
+            links.article_url(1, slug)
+
+
 def test_the_canonical_address_answers_200(client, archive):
     talks = archive["talks"]
     response = client.get(canonical_path(talks))

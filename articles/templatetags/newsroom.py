@@ -4,6 +4,7 @@ Nothing here touches the database or the request, so the error pages (500
 included) can use every tag.
 """
 import datetime
+from functools import lru_cache
 
 from django import template
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.template.defaultfilters import date as date_filter
 from django.utils.html import format_html
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -29,6 +31,13 @@ def published_time(day, css_class="date"):
     """A <time> element with the day in words of the active language ("5 مارس 2018")."""
     if not day:
         return ""
+    return _time_element(day, css_class, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _time_element(day, css_class, language):
+    # Kept per day and language: a page of results shows twenty dates, and
+    # formatting one in words goes through the translation catalogue.
     return format_html(
         '<time class="{}" datetime="{}">{}</time>',
         css_class,
