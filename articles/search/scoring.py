@@ -103,7 +103,13 @@ class SegmentScorer:
         if kind is query.Prefix:
             return self.prefix(leaf, wanted)
         if kind is wq.And:
-            return self.tree(leaf.matcher(self.searcher, self.context), wanted)
+            # The tree of Whoosh's matchers (its shape depends on the
+            # segment's document frequencies, not on the query's context)
+            # is built once per segment and kept as a shape.
+            shape = segments.cache.get(
+                self.reader, ("and tree", leaf), lambda _reader, _leaf: _tree_shape(leaf.matcher(self.searcher, self.context))
+            )
+            return None if shape is None else self.tree(shape, wanted)
         return None
 
     def term(self, field_name, term_bytes, wanted, all_hold=True):
@@ -167,20 +173,18 @@ class SegmentScorer:
         summed = _binary_sum(columns)
         return summed if leaf.boost == 1.0 else summed * leaf.boost
 
-    def tree(self, matcher, wanted):
-        """The scores of a matcher tree of intersections of terms (And),
-        added up as Whoosh's matchers do; None for any other tree."""
-        kind = type(matcher)
-        if kind is WrappingMatcher or (kind is FilterMatcher and matcher.boost == 1.0):
-            below = self.tree(matcher.child, wanted)
-            return below if below is None or matcher.boost == 1.0 else below * matcher.boost
-        if kind is IntersectionMatcher:
-            left = self.tree(matcher.a, wanted)
-            right = None if left is None else self.tree(matcher.b, wanted)
+    def tree(self, shape, wanted):
+        """The scores of a tree of intersections of terms (see _tree_shape),
+        added up as Whoosh's matchers do; None where a term cannot be scored."""
+        kind = shape[0]
+        if kind == "boost":
+            below = self.tree(shape[2], wanted)
+            return below if below is None else below * shape[1]
+        if kind == "and":
+            left = self.tree(shape[1], wanted)
+            right = None if left is None else self.tree(shape[2], wanted)
             return None if right is None else left + right
-        if kind is W3LeafMatcher:
-            return self.term(*matcher._term, wanted)
-        return None
+        return self.term(shape[1], shape[2], wanted)
 
     def postings_scores(self, field_name, term_bytes):
         """(local document numbers, scores) of every posting of a term, as
@@ -214,6 +218,23 @@ class SegmentScorer:
             weighting._field_B.get(field_name, weighting.B),
             weighting.K1,
         )
+
+
+def _tree_shape(matcher):
+    """A Whoosh matcher tree of intersections of terms (an And) as nested
+    tuples: ("and", left, right), ("boost", factor, below), ("term", field,
+    term bytes); None for any other tree."""
+    kind = type(matcher)
+    if kind is WrappingMatcher or (kind is FilterMatcher and matcher.boost == 1.0):
+        below = _tree_shape(matcher.child)
+        return below if below is None or matcher.boost == 1.0 else ("boost", matcher.boost, below)
+    if kind is IntersectionMatcher:
+        left = _tree_shape(matcher.a)
+        right = None if left is None else _tree_shape(matcher.b)
+        return None if right is None else ("and", left, right)
+    if kind is W3LeafMatcher:
+        return ("term", *matcher._term)
+    return None
 
 
 def best_documents(searcher, context, terms, count):

@@ -77,8 +77,10 @@ def size_of(value):
         return (value.bit_length() + 7) // 8 + 32
     if hasattr(value, "nbytes"):  # numpy arrays
         return value.nbytes + 96
-    if isinstance(value, bytes):
-        return len(value) + 33
+    if isinstance(value, (bytes, str)):
+        return len(value) + 50
+    if isinstance(value, float):
+        return 24
     if isinstance(value, tuple):
         return sum(size_of(part) for part in value) + 56
     if isinstance(value, dict):
