@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
 from django.template.defaultfilters import date as date_filter
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -44,6 +44,36 @@ def _time_element(day, css_class, language):
         day.isoformat(),
         date_filter(day, "j F Y"),
     )
+
+
+# One search hit, as the results list shows it. Written here, not as an
+# included template: a results page has twenty of them, and the template
+# engine spent some 100 microseconds on each (lookups, tags, escaping), a
+# tenth of a search page's time at 100,000 articles.
+_RESULT_ITEM = (
+    '<li>\n<article class="result">\n'
+    '<h2 class="card-title"><a href="{}">{}</a></h2>\n'
+    '<div class="meta">\n{} {}\n</div>\n'
+    '<p class="snippet">{}</p>\n'
+    "</article>\n</li>"
+)
+
+
+@register.simple_tag
+def result_items(hits):
+    """The <li> of each search hit: its marked headline linked to the
+    article, its source and date, its marked snippet."""
+    return format_html_join("\n", _RESULT_ITEM, (_result_item(hit) for hit in hits))
+
+
+def _result_item(hit):
+    article = hit.article
+    source = article.source
+    source_link = (
+        format_html('<a class="meta-source" href="{}"><bdi>{}</bdi></a>', source.get_absolute_url(), source.name)
+        if source else ""
+    )
+    return (article.get_absolute_url(), hit.title_html, source_link, published_time(article.published), hit.snippet)
 
 
 @register.filter
