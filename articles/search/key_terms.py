@@ -12,7 +12,8 @@ it lacks costs nothing.
 from collections import defaultdict
 from itertools import takewhile
 
-from whoosh import classify
+from whoosh import classify, formats
+from whoosh.util.text import utf8encode
 
 from articles.search import segments
 
@@ -31,7 +32,7 @@ def key_terms(searcher, field_name, text, count):
     field = searcher.schema[field_name]
     in_text = defaultdict(float)
     text_total = 0
-    for term_bytes, _frequency, weight, _value in field.index(text):
+    for term_bytes, weight in _text_weights(field, text):
         in_text[term_bytes] += weight
         text_total += weight
     if not in_text:
@@ -51,6 +52,18 @@ def key_terms(searcher, field_name, text, count):
     norm = model.normalizer(highest, text_total)
     ranked = sorted(((score / norm, word) for score, word in scored), key=lambda pair: (0 - pair[0], pair[1]))
     return [(word, weight) for weight, word in ranked[:count]]
+
+
+def _text_weights(field, text):
+    """(term bytes, weight) of each word of `text`, in the order and with the
+    weights field.index(text) gives them, without encoding every word's
+    positions as field.index does (Positions.word_values) only for this
+    caller to drop them."""
+    weights = defaultdict(float)
+    for token in formats.tokens(text, field.analyzer, {"mode": "index", "positions": True, "boosts": True}):
+        weights[token.text] += token.boost
+    boost = field.format.field_boost
+    return [(utf8encode(word)[0], weight * boost) for word, weight in weights.items()]
 
 
 def _collection_weight(tables, term_bytes):
