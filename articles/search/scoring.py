@@ -186,11 +186,13 @@ class SegmentScorer:
             return None if right is None else left + right
         return self.term(shape[1], shape[2], wanted)
 
-    def postings_scores(self, field_name, term_bytes):
+    def postings_scores(self, field_name, term_bytes, params=None):
         """(local document numbers, scores) of every posting of a term, as
         term() scores them; (empty, empty) when the segment lacks the term,
-        None when Whoosh would not score it so."""
-        params = term_bytes is not None and self._bm25(field_name, term_bytes)
+        None when Whoosh would not score it so. `params`: what _bm25 gives
+        for the term, when the caller has it already."""
+        if params is None:
+            params = term_bytes is not None and self._bm25(field_name, term_bytes)
         if not params:
             return None
         postings = segment_postings(self.reader, field_name, term_bytes)
@@ -247,12 +249,17 @@ def best_documents(searcher, context, terms, count):
     What more-like-this asks: a dozen terms, most of them rare, whose
     postings are fewer than the work of choosing candidates by bitmaps."""
     docnums, scores = [], []
-    for subsearcher, offset in searcher.leaf_searchers():
-        reader = subsearcher.reader()
-        scorer = SegmentScorer(subsearcher, context, np.empty(0, dtype=np.uint32))
+    leaf_scorers = [(SegmentScorer(sub, context, np.empty(0, dtype=np.uint32)), offset) for sub, offset in searcher.leaf_searchers()]
+    if not leaf_scorers:
+        return []
+    # A term's idf and its field's average length are the whole index's: once per term.
+    terms = [(term, term_bytes_of(searcher.schema, term.fieldname, term.text)) for term in terms]
+    params = [term_bytes is not None and leaf_scorers[0][0]._bm25(term.fieldname, term_bytes) for term, term_bytes in terms]
+    for scorer, offset in leaf_scorers:
+        reader = scorer.reader
         sums = np.zeros(reader.doc_count_all(), dtype=np.float64)
-        for term in terms:
-            found = scorer.postings_scores(term.fieldname, term_bytes_of(searcher.schema, term.fieldname, term.text))
+        for (term, term_bytes), term_params in zip(terms, params):
+            found = scorer.postings_scores(term.fieldname, term_bytes, term_params) if term_params else None
             if found is None:
                 return None
             ids, term_scores = found
