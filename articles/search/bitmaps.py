@@ -152,9 +152,15 @@ def term_bitmap(searcher, index, field_name, text):
 def _posting_bitmap(searcher, field_name, text, size):
     """The documents of one term's posting lists (deleted ones included:
     callers mask them with the live bitmap), combined from its segments'."""
+    return _from_segments(searcher, ("term", field_name, text), _segment_term_bitmap)
+
+
+def _from_segments(searcher, key, segment_bitmap):
+    """The index's bitmap for `key` (deleted documents included), made of
+    each segment's, which segments.cache keeps (segment_bitmap(reader, *key[1:]))."""
     bits = 0
     for reader, offset in searcher.reader().leaf_readers():
-        found = segments.cache.get(reader, ("term", field_name, text), _segment_term_bitmap)
+        found = segments.cache.get(reader, key, segment_bitmap)
         if found:
             bits |= found << offset
     return bits
@@ -277,12 +283,7 @@ def _phrase_bitmap(searcher, phrase):
 
 def _prefix_bitmap(searcher, field_name, prefix):
     """The documents holding a word that starts with `prefix` (deleted ones included)."""
-    bits = 0
-    for reader, offset in searcher.reader().leaf_readers():
-        found = segments.cache.get(reader, ("prefix", field_name, prefix), _segment_prefix_bitmap)
-        if found:
-            bits |= found << offset
-    return bits
+    return _from_segments(searcher, ("prefix", field_name, prefix), _segment_prefix_bitmap)
 
 
 def _segment_prefix_bitmap(reader, field_name, prefix):

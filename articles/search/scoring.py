@@ -149,14 +149,8 @@ class SegmentScorer:
         field = self.searcher.schema[leaf.fieldname]
         if not field.format or not field.format.supports("positions"):
             return None
-        columns = []
-        for word in leaf.words:
-            scores = self.term(leaf.fieldname, term_bytes_of(self.searcher.schema, leaf.fieldname, word), wanted)
-            if scores is None:
-                return None
-            columns.append(scores)
-        summed = _binary_sum(columns)
-        return summed if leaf.boost == 1.0 else summed * leaf.boost
+        words = [term_bytes_of(self.searcher.schema, leaf.fieldname, word) for word in leaf.words]
+        return self._tree_sum(leaf.fieldname, words, wanted, leaf.boost)
 
     def prefix(self, leaf, wanted):
         """query.Prefix's binary tree of unions of its words' scores: a
@@ -164,14 +158,20 @@ class SegmentScorer:
         words = prefix_words(self.reader, leaf.fieldname, leaf.text)
         if not words:
             return None
+        return self._tree_sum(leaf.fieldname, words, wanted, leaf.boost, all_hold=False)
+
+    def _tree_sum(self, field_name, words, wanted, boost, all_hold=True):
+        """The words' scores (see term()) added up in the binary tree Whoosh
+        builds over them (make_binary_tree), times `boost`; None when one
+        cannot be scored."""
         columns = []
-        for word in words:
-            scores = self.term(leaf.fieldname, word, wanted, all_hold=False)
+        for term_bytes in words:
+            scores = self.term(field_name, term_bytes, wanted, all_hold)
             if scores is None:
                 return None
             columns.append(scores)
         summed = _binary_sum(columns)
-        return summed if leaf.boost == 1.0 else summed * leaf.boost
+        return summed if boost == 1.0 else summed * boost
 
     def tree(self, shape, wanted):
         """The scores of a tree of intersections of terms (see _tree_shape),
