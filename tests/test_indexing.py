@@ -430,6 +430,41 @@ def test_every_match_scored_on_arrays_breaks_ties_as_whoosh(
     assert ranked(True) == by_whoosh
 
 
+def test_a_term_whose_documents_in_a_segment_are_all_deleted_is_still_scored_on_arrays(
+    search_index, make_article, django_capture_on_commit_callbacks, monkeypatch
+):
+    """An article saved again leaves its old copy deleted in an editor's
+    small segment. Whoosh's deletion filter moves a posting list past
+    deleted postings at once, past all of them there: the list must still
+    be read whole (deleted documents included, as the bitmaps expect), or
+    every more-like-this holding one of its words fell back to Whoosh."""
+    from whoosh import query as wq
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved_again = make_article(title="مفاعل نووي جديد", body="بناء المفاعل النووي في الصحراء.")
+    with django_capture_on_commit_callbacks(execute=True):
+        others = [make_article(title=f"المفاعل رقم {n}", body="تقرير عن المفاعل والطاقة.") for n in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        saved_again.body = "بناء المفاعل النووي في الصحراء بعد سنوات."
+        saved_again.save()
+    searcher = indexing.get_backend().searcher()
+    term = scoring.term_bytes_of(searcher.schema, "text", "مفاعل")
+    readers = [reader for reader, _offset in searcher.reader().leaf_readers() if (("text", term) in reader)]
+    emptied = [reader for reader in readers if reader.has_deletions() and reader.doc_count() == 0]
+    assert emptied, "the first save's segment keeps only its deleted copy"
+    for reader in emptied:
+        ids, _weights = scoring.segment_postings(reader, "text", term)
+        assert ids.size == reader.doc_count_all()
+
+    like = wq.Or([wq.Term("text", "مفاعل", boost=1.0), wq.Term("text", "نوو", boost=0.5)])
+    context = searcher.context()
+    assert scoring.best_documents(searcher, context, like.subqueries, 3) is not None
+    fast = bitmaps.top_documents(searcher, like, 3, context=context, candidate_limit=None)
+    monkeypatch.setattr(scoring, "ENABLED", False)
+    assert fast == bitmaps.top_documents(searcher, like, 3, context=context, candidate_limit=None)
+    assert len(fast) == 3 and len(others) == 3
+
+
 def test_segment_files_stay_readable_for_the_next_version_after_a_reader_closes(
     archive, make_article, django_capture_on_commit_callbacks
 ):

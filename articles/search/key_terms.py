@@ -122,5 +122,11 @@ class _SegmentWeights:
             return None
 
 
+def term_weight(reader, field_name, term_bytes):
+    """A term's total weight in one segment, None when the segment lacks it:
+    kept per segment, and a dictionary look-up in a small segment."""
+    return _weights_of(reader, field_name).weight(term_bytes)
+
+
 def _weights_of(reader, field_name):
     return segments.cache.get(reader, ("term weights", field_name), _SegmentWeights)

@@ -31,7 +31,7 @@ from whoosh.scoring import BM25F
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
-from articles.search import posting_arrays, query, segments
+from articles.search import key_terms, posting_arrays, query, segments
 
 # False leaves every score to Whoosh's matchers (what the tests compare with).
 ENABLED = True
@@ -259,6 +259,8 @@ def best_documents(searcher, context, terms, count):
         reader = scorer.reader
         sums = np.zeros(reader.doc_count_all(), dtype=np.float64)
         for (term, term_bytes), term_params in zip(terms, params):
+            if term_params and key_terms.term_weight(reader, term.fieldname, term_bytes) is None:
+                continue  # not in this segment: most of the key terms in an editor's small save
             found = scorer.postings_scores(term.fieldname, term_bytes, term_params) if term_params else None
             if found is None:
                 return None
@@ -332,12 +334,9 @@ def _segment_postings(reader, field_name, term_bytes):
         found = _from_arrays(arrays, reader, field_name, term_bytes)
         if found is not None:
             return found
-    try:
-        matcher = reader.postings(field_name, term_bytes)
-    except TermNotFound:
+    matcher = _unfiltered_postings(reader, field_name, term_bytes)
+    if matcher is None:
         return None
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
     if type(matcher) is not W3LeafMatcher:
         return None
     if matcher._byteids:
@@ -363,6 +362,24 @@ def _segment_postings(reader, field_name, term_bytes):
     if not ids:
         return None
     return np.concatenate(ids), np.concatenate(weights)
+
+
+def _unfiltered_postings(reader, field_name, term_bytes):
+    """A matcher of the term's whole posting list, the segment's deleted
+    documents left in, or None when the segment lacks the term.
+
+    reader.postings() wraps the list in a filter of the deletions, which
+    moves it past the deleted postings at its start at once: past all of
+    them when every document holding the term was deleted (an article
+    saved again in a later segment), leaving nothing to read."""
+    terms = getattr(reader, "_terms", None)
+    try:
+        if terms is not None and field_name in reader.schema:
+            return terms.matcher(field_name, term_bytes, reader.schema[field_name].format)
+        matcher = reader.postings(field_name, term_bytes)
+    except TermNotFound:
+        return None
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
 
 
 def _from_arrays(arrays, reader, field_name, term_bytes):
@@ -420,9 +437,7 @@ def phrase_docs(reader, field_name, words_bytes, slop):
 def _positions(reader, field_name, term_bytes, wanted):
     """The position lists of a term in each of `wanted` (sorted local
     document numbers that all hold it), reading only their blocks."""
-    matcher = reader.postings(field_name, term_bytes)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
+    matcher = _unfiltered_postings(reader, field_name, term_bytes)
     if type(matcher) is not W3LeafMatcher or not matcher.format.supports("positions"):
         return None
     decode = _decode_positions if type(matcher.format) is Positions else matcher.format.decode_positions
