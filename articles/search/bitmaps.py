@@ -105,7 +105,7 @@ def _segment_values(reader, field_name):
     if field_name not in reader.schema:
         return values
     for value in reader.lexicon(field_name):
-        matcher = reader.postings(field_name, value)
+        matcher = scoring.unfiltered_postings(reader, field_name, value)
         value = value.decode("utf-8") if isinstance(value, bytes) else value
         values[value] = _matcher_bitmap(matcher, reader.doc_count_all())
     return values

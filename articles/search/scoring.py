@@ -132,11 +132,7 @@ class SegmentScorer:
                 holding, at, wanted = held, at[held], wanted[held]
         elif at.size and (at[-1] >= ids.size or not np.array_equal(ids[at], wanted)):
             return None  # a candidate without the term: not what the bitmaps said
-        lengths = segments.cache.get(self.reader, ("lengths", field_name), _segment_lengths)
-        idf, avgfl, b, k1 = params
-        tf = weights[at].astype(np.float64)
-        fl = _LENGTH_OF_BYTE[lengths[wanted]]
-        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+        scores = self._bm25_scores(field_name, params, weights[at], wanted)
         if holding is None:
             return scores
         spread = np.zeros(holding.size, dtype=np.float64)
@@ -186,26 +182,24 @@ class SegmentScorer:
             return None if right is None else left + right
         return self.term(shape[1], shape[2], wanted)
 
-    def postings_scores(self, field_name, term_bytes, params=None):
-        """(local document numbers, scores) of every posting of a term, as
-        term() scores them; (empty, empty) when the segment lacks the term,
-        None when Whoosh would not score it so. `params`: what _bm25 gives
-        for the term, when the caller has it already."""
-        if params is None:
-            params = term_bytes is not None and self._bm25(field_name, term_bytes)
-        if not params:
-            return None
+    def postings_scores(self, field_name, term_bytes, params):
+        """(local document numbers, scores) of every posting of a term the
+        segment holds, as term() scores them (`params`: what _bm25 gives for
+        the term); None when its postings cannot be read as arrays."""
         postings = segment_postings(self.reader, field_name, term_bytes)
         if postings is None:
-            if (field_name, term_bytes) in self.reader:
-                return None
-            return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float64)
+            return None
         ids, weights = postings
+        return ids, self._bm25_scores(field_name, params, weights, ids)
+
+    def _bm25_scores(self, field_name, params, weights, docnums):
+        """whoosh.scoring.bm25 of a term in `docnums` (its `weights` there),
+        with the same operands in the same order."""
         lengths = segments.cache.get(self.reader, ("lengths", field_name), _segment_lengths)
         idf, avgfl, b, k1 = params
         tf = weights.astype(np.float64)
-        fl = _LENGTH_OF_BYTE[lengths[ids]]
-        return ids, idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+        fl = _LENGTH_OF_BYTE[lengths[docnums]]
+        return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
 
     def _bm25(self, field_name, term_bytes):
         """(idf, average field length, B, K1) as BM25F.scorer() sets them up
@@ -255,13 +249,15 @@ def best_documents(searcher, context, terms, count):
     # A term's idf and its field's average length are the whole index's: once per term.
     terms = [(term, term_bytes_of(searcher.schema, term.fieldname, term.text)) for term in terms]
     params = [term_bytes is not None and leaf_scorers[0][0]._bm25(term.fieldname, term_bytes) for term, term_bytes in terms]
+    if not all(params):
+        return None  # a term Whoosh would not score with BM25F
     for scorer, offset in leaf_scorers:
         reader = scorer.reader
         sums = np.zeros(reader.doc_count_all(), dtype=np.float64)
         for (term, term_bytes), term_params in zip(terms, params):
-            if term_params and key_terms.term_weight(reader, term.fieldname, term_bytes) is None:
+            if key_terms.term_weight(reader, term.fieldname, term_bytes) is None:
                 continue  # not in this segment: most of the key terms in an editor's small save
-            found = scorer.postings_scores(term.fieldname, term_bytes, term_params) if term_params else None
+            found = scorer.postings_scores(term.fieldname, term_bytes, term_params)
             if found is None:
                 return None
             ids, term_scores = found
@@ -334,7 +330,7 @@ def _segment_postings(reader, field_name, term_bytes):
         found = _from_arrays(arrays, reader, field_name, term_bytes)
         if found is not None:
             return found
-    matcher = _unfiltered_postings(reader, field_name, term_bytes)
+    matcher = unfiltered_postings(reader, field_name, term_bytes)
     if matcher is None:
         return None
     if type(matcher) is not W3LeafMatcher:
@@ -364,7 +360,7 @@ def _segment_postings(reader, field_name, term_bytes):
     return np.concatenate(ids), np.concatenate(weights)
 
 
-def _unfiltered_postings(reader, field_name, term_bytes):
+def unfiltered_postings(reader, field_name, term_bytes):
     """A matcher of the term's whole posting list, the segment's deleted
     documents left in, or None when the segment lacks the term.
 
@@ -437,7 +433,7 @@ def phrase_docs(reader, field_name, words_bytes, slop):
 def _positions(reader, field_name, term_bytes, wanted):
     """The position lists of a term in each of `wanted` (sorted local
     document numbers that all hold it), reading only their blocks."""
-    matcher = _unfiltered_postings(reader, field_name, term_bytes)
+    matcher = unfiltered_postings(reader, field_name, term_bytes)
     if type(matcher) is not W3LeafMatcher or not matcher.format.supports("positions"):
         return None
     decode = _decode_positions if type(matcher.format) is Positions else matcher.format.decode_positions
