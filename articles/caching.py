@@ -2,12 +2,14 @@
 
 Every change to an article, to its topics or to a source or topic it shows
 ends in a commit of the search index (articles.signals queue the articles,
-articles.search.queue writes them after the database commit), whichever
-process made it. The index's generation number is therefore a version of
-the whole archive that each gunicorn worker can read on its own (one
-directory listing, tens of microseconds). Entries are keyed by it, so a
-change makes every worker's old entries unreachable at once, with no message
-between processes: Django's default cache here is each process's memory.
+articles.search.index_queue writes them after the database commit),
+whichever process or app server made it. The engine's version of the index
+(Whoosh: its generation, one directory listing; otherwise a counter in the
+database that every commit moves on) is therefore a version of the whole
+archive that each gunicorn worker reads on its own. Entries are keyed by
+it, so a change makes every worker's old entries unreachable at once, with
+no message between processes: Django's default cache here is each process's
+memory.
 
 The index commits after the database does, so an entry computed in between
 is filed under the old version and is never served once the new one shows.
@@ -15,7 +17,6 @@ is filed under the old version and is never served once the new one shows.
 import functools
 import hashlib
 import logging
-import os
 import zlib
 
 from diskcache import DjangoCache
@@ -46,27 +47,13 @@ class SharedFileCache(DjangoCache):
 
 
 def archive_version():
-    """The search index's generation and when it was written, or None when
-    the index cannot be read (then nothing is cached: better slow than
-    stale). The time tells apart the same generation number of an index
-    built again (generations start over), since entries outlive processes."""
-    from whoosh.index import TOC
-
-    from articles.search.indexing import get_backend
+    """The archive's version as the search engine tells it (a text that every
+    process reading the same index agrees on), or None when the index cannot
+    be read (then nothing is cached: better slow than stale)."""
+    from articles.search.engines import get_engine
 
     try:
-        backend = get_backend()
-        if not backend.setup_complete:
-            backend.setup()
-        index = backend.index
-        for _attempt in range(3):
-            generation = index.latest_generation()
-            toc = os.path.join(index.storage.folder, TOC._filename(index.indexname, generation))
-            try:
-                return f"{generation}.{os.stat(toc).st_mtime_ns}"
-            except FileNotFoundError:  # a commit replaced it between the two reads
-                continue
-        return None
+        return get_engine().version()
     except Exception:  # a missing or damaged index: the pages say so themselves
         logger.debug("no archive version: the search index cannot be read", exc_info=True)
         return None

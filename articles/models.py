@@ -161,7 +161,7 @@ class IndexOperation(models.Model):
 
     Written by articles.signals in the same transaction as the change, so a
     committed change always leaves one behind and a rolled-back change never
-    does. articles.search.queue deletes it only once the index holds the
+    does. articles.search.index_queue deletes it only once the index holds the
     article's state as read after the change: a crash or a busy index in
     between leaves it for the next drain instead of losing the edit.
     """

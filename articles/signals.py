@@ -1,7 +1,7 @@
 """Keep the search index in step with the database.
 
 Each change to an article (admin, import, API, shell, loaddata) queues the
-article in the same transaction (articles.search.queue), and the queue is
+article in the same transaction (articles.search.index_queue), and the queue is
 drained once the transaction commits, when the article and its topics are
 all in the database. Haystack's stock RealtimeSignalProcessor instead writes
 on post_save, before the admin has saved the topics, ignores m2m changes,
@@ -14,7 +14,7 @@ topic (whose links go by cascade, without m2m_changed) does too.
 from django.db.models import signals
 from haystack.signals import BaseSignalProcessor
 
-from articles.search import queue
+from articles.search import index_queue as queue
 
 # What a topic or a source contributes to its articles' documents.
 INDEXED_FIELDS = ("name", "slug")

@@ -15,7 +15,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "0")
 
 from newsroom.settings import *  # noqa: E402,F401,F403
-from newsroom.settings import HAYSTACK_CONNECTIONS, VAR_DIR  # noqa: E402
+from newsroom.settings import HAYSTACK_CONNECTIONS, SEARCH_URL, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -24,5 +24,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-HAYSTACK_CONNECTIONS["default"]["PATH"] = str(VAR_DIR / "whoosh_index")
+if SEARCH_URL.startswith("solr://"):
+    # The cluster pass (scripts/test after scripts/cluster up): a collection of
+    # this test process's own, made by the session fixture in tests/conftest.py.
+    SEARCH_URL = f"{SEARCH_URL}_test_{_WORKER}"
+else:
+    SEARCH_URL = str(VAR_DIR / "whoosh_index")
+    HAYSTACK_CONNECTIONS["default"]["PATH"] = SEARCH_URL
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

@@ -10,8 +10,10 @@ from django.core.management.base import CommandError
 from haystack.constants import ID
 
 from articles.models import Article, Topic
-from articles.search import consistency, queue
-from articles.search.indexing import get_backend, identifier
+from articles.search import consistency
+from articles.search import index_queue as queue
+from articles.search.documents import identifier
+from articles.search.engines.whoosh.writing import get_backend
 from articles.search.service import SearchRequest, search_articles
 
 pytestmark = pytest.mark.django_db

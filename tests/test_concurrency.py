@@ -196,8 +196,9 @@ print('shell done')
 VERIFY = """
 import json, time
 from articles.models import Article
-from articles.search import consistency, queue
-from articles.search.indexing import get_backend
+from articles.search import consistency
+from articles.search import index_queue as queue
+from articles.search.engines.whoosh.writing import get_backend
 from whoosh.query import And, Term
 
 markers = json.loads({markers!r})

@@ -23,7 +23,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from articles.models import Article, Source, Topic
 from articles.search import consistency
-from articles.search.indexing import get_backend
+from articles.search.engines.whoosh.writing import get_backend
 from articles.search.service import SearchRequest, search_articles
 
 REPO = Path(__file__).resolve().parent.parent
@@ -181,7 +181,7 @@ def test_a_writer_killed_while_holding_the_index_lock_leaves_a_usable_index(big_
             "-c",
             "import time\n"
             "from articles.models import Article\n"
-            "from articles.search import queue\n"
+            "from articles.search import index_queue as queue\n"
             "with queue.locked_writer() as (w, backend, index):\n"
             "    for article in Article.objects.all()[:30]:\n"
             "        w.add_document(**backend.prepare_document(index, article))\n"
@@ -298,8 +298,8 @@ def test_ensure_index_leaves_a_healthy_index_alone_and_repairs_small_differences
 
     from haystack.constants import ID
 
-    from articles.search import queue
-    from articles.search.indexing import identifier
+    from articles.search import index_queue as queue
+    from articles.search.documents import identifier
 
     with queue.locked_writer() as (writer, _backend, _index):
         writer.delete_by_term(ID, identifier(indexed_archive[0].pk))

@@ -383,7 +383,7 @@ def test_no_progress_bar_when_not_asked():
 @pytest.mark.django_db(transaction=True)
 def test_the_index_is_written_once_per_batch(search_index, monkeypatch):
     """Saved batches reach the search index as they commit, one drain each."""
-    from articles.search import queue
+    from articles.search import index_queue as queue
 
     drains = []
     drain = queue.drain_quietly
@@ -401,7 +401,7 @@ def test_the_index_is_written_once_per_batch(search_index, monkeypatch):
 def test_changes_the_index_could_not_take_are_reported(search_index, monkeypatch):
     """A busy index does not fail the import (the articles are saved), but the
     user is told that the index is behind and what to run."""
-    from articles.search import queue
+    from articles.search import index_queue as queue
 
     monkeypatch.setattr(queue, "drain_quietly", lambda **kw: None)  # as if the index stayed locked
 
@@ -439,7 +439,7 @@ def test_a_batch_that_cannot_commit_is_reported_record_by_record(tmp_path, monke
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failure_after_the_commit_keeps_the_articles_and_fails_the_run(monkeypatch):
-    from articles.search import queue
+    from articles.search import index_queue as queue
 
     def broken_drain(**kwargs):
         raise RuntimeError("index folder is read-only")

@@ -10,9 +10,10 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
 from articles.models import Article, IndexOperation, Topic
-from articles.search import consistency, indexing, queue
-from articles.search.backend import ArabicWhooshSearchBackend
-from articles.search.indexing import get_backend
+from articles.search import consistency, indexing
+from articles.search import index_queue as queue
+from articles.search.engines.whoosh.backend import ArabicWhooshSearchBackend
+from articles.search.engines.whoosh.writing import get_backend
 from articles.search.service import SearchRequest, search_articles
 
 pytestmark = pytest.mark.django_db

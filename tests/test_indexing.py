@@ -12,7 +12,10 @@ from django.test import RequestFactory
 
 from articles import caching
 from articles.models import Article, Source, Topic
-from articles.search import bitmaps, indexing, scoring, segment_files, segments
+from articles.search import indexing
+from articles.search.engines.whoosh import doc_bitmaps as bitmaps
+from articles.search.engines.whoosh import planner, scoring, segment_files
+from articles.search.engines.whoosh import segment_cache as segments
 from articles.search.service import SearchRequest, related_articles, search_articles
 
 pytestmark = pytest.mark.django_db

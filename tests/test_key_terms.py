@@ -3,9 +3,9 @@ ones Whoosh's own more-like-this would pick, on a real index of several
 segments, before and after an editor's save."""
 import pytest
 
-from articles.search import key_terms as key_terms_module
+from articles.search.engines.whoosh import key_terms as key_terms_module
 from articles.search import service
-from articles.search.key_terms import key_terms
+from articles.search.engines.whoosh.key_terms import key_terms
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,9 @@ import os
 import numpy as np
 import pytest
 
-from articles.search import indexing, posting_arrays, scoring, segments
+from articles.search import indexing
+from articles.search.engines.whoosh import posting_arrays, scoring
+from articles.search.engines.whoosh import segment_cache as segments
 from articles.search.service import SearchRequest, related_articles, search_articles
 from tests.test_rebuild import _documents, varied_archive  # noqa: F401 (a fixture)
 
@@ -40,7 +42,7 @@ def test_posting_arrays_are_the_postings_the_blocks_hold(varied_archive, tmp_pat
     from whoosh.codec.whoosh3 import W3Codec
     from whoosh.filedb.filestore import FileStorage
 
-    from articles.search.rebuild_writer import RebuildWriter
+    from articles.search.engines.whoosh.rebuild_writer import RebuildWriter
 
     ix = FileStorage(str(tmp_path)).create_index(indexing.get_backend().schema)
     writer = RebuildWriter(ix, codec=W3Codec(blocklimit=4), pool_limit_mb=0.05)

@@ -285,7 +285,7 @@ def test_the_rebuild_writer_agrees_across_blocks_and_segments(varied_archive, tm
     from whoosh.codec.whoosh3 import W3Codec
     from whoosh.filedb.filestore import FileStorage
 
-    from articles.search.rebuild_writer import RebuildWriter
+    from articles.search.engines.whoosh.rebuild_writer import RebuildWriter
 
     documents = _documents()
     stock_ix = _stock_index(tmp_path / "stock", documents, codec=W3Codec(blocklimit=4))

@@ -5,7 +5,7 @@ in it is a savepoint of its own, so a record is saved whole (article and
 topics) or not at all, while the others go on. Committing once per batch
 keeps SQLite fast, and the search index follows once per batch too: each
 save queues its article in the same transaction (articles.signals ->
-articles.search.queue) and the queue is drained once when the batch
+articles.search.index_queue) and the queue is drained once when the batch
 commits, so the index is written in one commit per batch, keeps up while a
 long import runs, and a killed import leaves its committed batches queued
 for the next drain. (queue.deferred() is for loops of one-record

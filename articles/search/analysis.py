@@ -1,4 +1,4 @@
-"""Whoosh analyzers built on articles.arabic, so index, query and snippets agree.
+"""The Arabic analysis every engine indexes and searches with.
 
 Each text is indexed three ways (see articles.arabic.word_forms):
 
@@ -9,18 +9,29 @@ Each text is indexed three ways (see articles.arabic.word_forms):
 - the "skeleton" field: consonant skeletons, for the other spellings of a
   transliterated name ("ترمب" finds "ترامب"), weighted lowest.
 
+Engines never analyse Arabic themselves: Whoosh wraps `field_tokens` in an
+analyzer (articles.search.engines.whoosh.analysis), Solr receives the tokens
+pre-analysed (articles.search.engines.solr.documents). Queries are analysed
+by the same functions (articles.search.query), so both engines agree on what
+"the same word" is.
+
 A text is split and normalised once, whichever field asks first (an article
-is analysed for several fields in a row). Tokens keep their character
-offsets in the original text. These classes are pickled into the index's
-schema: keep their names and module stable.
+is analysed for several fields in a row).
 """
 from functools import lru_cache
-
-from whoosh.analysis import Analyzer, Filter, Token
+from typing import NamedTuple
 
 from articles import arabic
 
 FORMS = ("stem", "exact", "skeleton")
+
+
+class FieldToken(NamedTuple):
+    term: str
+    weight: float      # 1.0, or less for a word's secondary reading
+    position: int      # the word's index among the text's non-stop words
+    start: int         # character offsets of the word in the text
+    end: int
 
 
 @lru_cache(maxsize=500_000)
@@ -34,21 +45,23 @@ def _readings(word):
 
 
 @lru_cache(maxsize=8)
-def _words(text):
+def words(text):
     """(start, end, readings) for each non-stop word of `text`."""
-    words = []
+    found = []
     for word, start, end in arabic.tokenize(text):
         readings = _readings(word)
         if readings is not None:
-            words.append((start, end, readings))
-    return tuple(words)
+            found.append((start, end, readings))
+    return tuple(found)
 
 
 @lru_cache(maxsize=500_000)
-def _terms(readings, form):
+def terms(readings, form):
     """(term, weight) for the distinct terms one word gives the field of this
     form; a term two readings share keeps the larger weight."""
-    terms = {}
+    if form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}")
+    found = {}
     for forms, weight in readings:
         if form == "stem":
             candidates = (forms.stem,)
@@ -57,65 +70,23 @@ def _terms(readings, form):
         else:
             candidates = (forms.skeleton,) if forms.skeleton else ()
         for term in candidates:
-            terms[term] = max(weight, terms.get(term, 0.0))
-    return tuple(terms.items())
+            found[term] = max(weight, found.get(term, 0.0))
+    return tuple(found.items())
 
 
-class ArabicAnalyzer(Analyzer):
-    """The analyzer of one form ("stem", "exact" or "skeleton")."""
-
-    def __init__(self, form="stem"):
-        if form not in FORMS:
-            raise ValueError(f"form must be one of {FORMS}")
-        self.form = form
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        mode="",
-        **kwargs,
-    ):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        token.stopped = False
-        for index, (start, end, readings) in enumerate(_words(value)):
-            for term, weight in _terms(readings, self.form):
-                token.text = term
-                token.boost = weight
-                if keeporiginal:
-                    token.original = value[start:end]
-                if positions:
-                    token.pos = start_pos + index
-                if chars:
-                    token.startchar = start_char + start
-                    token.endchar = start_char + end
-                yield token
+def field_tokens(text, form="stem"):
+    """The tokens of `text` for a field of this form, in order; a word's
+    several terms share its position."""
+    for position, (start, end, readings) in enumerate(words(text or "")):
+        for term, weight in terms(readings, form):
+            yield FieldToken(term, weight, position, start, end)
 
 
-def arabic_analyzer(form="stem"):
-    return ArabicAnalyzer(form)
+def __getattr__(name):
+    # Whoosh indexes written before the engines moved into packages name their
+    # analyzer classes here in their pickled schema; they still open.
+    if name in ("ArabicAnalyzer", "ArabicNormalizeFilter", "ArabicLightStemFilter", "arabic_analyzer"):
+        from articles.search.engines.whoosh import analysis as whoosh_analysis
 
-
-# The analyzer of the first index format, kept so that an index written
-# before `rebuild_index` can still be opened (its schema names these).
-class ArabicNormalizeFilter(Filter):
-    def __call__(self, tokens):
-        for token in tokens:
-            token.text = arabic.normalize_word(token.text)
-            if token.text:
-                yield token
-
-
-class ArabicLightStemFilter(Filter):
-    is_morph = True
-
-    def __call__(self, tokens):
-        for token in tokens:
-            if not token.stopped:
-                token.text = arabic.light_stem(token.text)
-            yield token
+        return getattr(whoosh_analysis, name)
+    raise AttributeError(name)

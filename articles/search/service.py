@@ -117,22 +117,16 @@ FACET_FIELDS = ("source", "topics", "year")
 FACET_LIMIT = 20
 
 
-def _backend():
-    from articles.search.indexing import get_backend
-
-    return get_backend()
-
-
-def _filter_terms(req):
+def _filters(req):
     """The (field, value) pairs every hit must have."""
-    terms = [("django_ct", "articles.article")]
+    filters = []
     if req.source:
-        terms.append(("source", req.source))
+        filters.append(("source", req.source))
     if req.topic:
-        terms.append(("topics", req.topic))
+        filters.append(("topics", req.topic))
     if req.year:
-        terms.append(("year", str(req.year)))
-    return terms
+        filters.append(("year", str(req.year)))
+    return tuple(filters)
 
 
 def _facet_labels():
@@ -183,71 +177,63 @@ def _load_articles(django_ids):
 
 def search_articles(req):
     """Run a search request: hits with snippets, facet counts, a suggestion."""
-    from whoosh import query as wq
-
-    from articles.search import bitmaps, highlight, query
+    from articles.search import highlight, query
+    from articles.search.engines import EngineQuery, get_engine
 
     page = SearchPage(request=req)
     parsed = query.parse(req.q)
-    text_query = query.build(parsed)
-    if text_query is None:
-        if req.q or not (req.source or req.topic or req.year):
-            # Only stop words or only exclusions, or nothing at all to list.
-            page.suggestion = None
-            return page
-        text_query = wq.Every()
+    if parsed.is_empty and (req.q or not (req.source or req.topic or req.year)):
+        # Only stop words or only exclusions, or nothing at all to list.
+        return page
 
-    searcher = _backend().searcher()
-    sort_kwargs = {}
-    if req.sort == "newest" or isinstance(text_query, wq.Every):
-        sort_kwargs = {"sortedby": "published", "reverse": True}
-    # The total and the facet counts come from document bitmaps kept per
-    # index version, and a query matching very many articles has only its
-    # most promising ones scored (articles.search.bitmaps).
-    index_bitmaps = bitmaps.facet_index(searcher, FACET_FIELDS + ("django_ct",))
-    plan = bitmaps.plan(searcher, index_bitmaps, text_query, req.page * req.page_size, _filter_terms(req), **sort_kwargs)
-    # Our BM25F parameters, without touching the shared searcher.
-    searcher.search_with_collector(plan.query, plan.collector, context=searcher.context(weighting=query.WEIGHTING))
-    results = plan.collector.results()
-    page.total = plan.matched.bit_count()
+    engine = get_engine()
+    found = engine.search(
+        EngineQuery(
+            parsed=None if parsed.is_empty else parsed,
+            filters=_filters(req),
+            sort=req.sort,
+            offset=(req.page - 1) * req.page_size,
+            limit=req.page_size,
+            facet_fields=FACET_FIELDS,
+        )
+    )
+    page.total = found.total
     page.num_pages = (page.total + req.page_size - 1) // req.page_size
-    page.facets = _facets(bitmaps.counts(index_bitmaps, plan.matched, FACET_FIELDS), req)
+    page.facets = _facets(found.facets, req)
 
-    start = (req.page - 1) * req.page_size
-    page_hits = list(results)[start : start + req.page_size]
     marks = parsed.highlight_terms()
-    articles = _load_articles([hit["django_id"] for hit in page_hits])
-    for hit, article in zip(page_hits, articles):
+    articles = _load_articles([hit.article_id for hit in found.hits])
+    for hit, article in zip(found.hits, articles):
         if article is None:  # deleted since it was indexed; the index catches up
             continue
         page.hits.append(
             Hit(
                 article=article,
-                score=round(float(hit.score or 0.0), 4),
+                score=hit.score,
                 snippet=highlight.snippet(article.body, marks),
                 title_html=highlight.highlight(article.title, marks),
             )
         )
     if req.q and not page.total:
-        # Offered where nothing matched (the page shows it there); walking
-        # the term dictionary for a rare word costs tens of milliseconds.
-        page.suggestion = suggest(req.q, searcher)
+        # Offered where nothing matched (the page shows it there); looking
+        # through the term dictionary for a rare word costs tens of milliseconds.
+        page.suggestion = suggest(req.q, engine)
     return page
 
 
 def warm_up():
-    """Open the index and make what every search needs (the segments, the
-    facet bitmaps) now rather than in a visitor's request. Never raises: a
-    missing or broken index is reported by the first search instead."""
+    """Open the index and make what every search needs now rather than in a
+    visitor's request. Never raises: a missing or broken index is reported
+    by the first search instead."""
     import time
 
-    from articles.search import bitmaps
+    from articles.search.engines import get_engine
 
     started = time.monotonic()
     try:
-        searcher = _backend().searcher()
-        bitmaps.facet_index(searcher, FACET_FIELDS + ("django_ct",))
-        total = searcher.doc_count()
+        engine = get_engine()
+        engine.warm_up()
+        total = engine.document_count()
     except Exception as error:
         logger.warning("could not open the search index ahead of the first request: %s", error)
         return
@@ -262,19 +248,14 @@ SUGGEST_MIN_DOCS = 1
 SUGGEST_RATIO = 10
 
 
-def _better_spelling(searcher, word, known):
+def _better_spelling(engine, word, known):
     """The most common indexed word within one (short words) or two edits of
-    `word`, sharing its first letter; the term dictionary is walked with
-    Whoosh's Levenshtein automaton, per segment, never word by word."""
-    leaves = [leaf for leaf, _offset in searcher.reader().leaf_readers()]
+    `word`, sharing its first letter."""
     floor = max(SUGGEST_MIN_DOCS, known * SUGGEST_RATIO)
     for maxdist in (1, 2) if len(word) > 4 else (1,):
-        candidates = set()
-        for leaf in leaves:
-            candidates.update(leaf.terms_within("exact", word, maxdist, prefix=1))
-        candidates.discard(word)
-        scored = [(searcher.doc_frequency("exact", candidate), candidate) for candidate in candidates]
-        scored = [item for item in scored if item[0] >= floor]
+        candidates = engine.spelling_candidates(word, maxdist)
+        candidates.pop(word, None)
+        scored = [(frequency, candidate) for candidate, frequency in candidates.items() if frequency >= floor]
         if scored:
             return max(scored)[1]
     return None
@@ -284,13 +265,14 @@ SUGGEST_MAX_WORDS = 6
 SUGGEST_MAX_WORD_LENGTH = 24
 
 
-def suggest(text, searcher=None):
+def suggest(text, engine=None):
     """A better-spelled query when words of `text` are (almost) unknown to the
     index, or None. Other spellings of names are not corrected: the search
     finds them already (ترمب finds ترامب)."""
     from articles import arabic
+    from articles.search.engines import get_engine
 
-    searcher = searcher or _backend().searcher()
+    engine = engine or get_engine()
     changed, words, looked_up = False, [], set()
     for word, _start, _end in arabic.tokenize(text):
         normalized = arabic.normalize_word(word)
@@ -308,8 +290,8 @@ def suggest(text, searcher=None):
             continue
         looked_up.add(normalized)
         exact = arabic.strip_proclitics(normalized)
-        known = searcher.doc_frequency("exact", exact)
-        better = _better_spelling(searcher, exact, known) if known <= SUGGEST_MAX_DOCS else None
+        known = engine.doc_frequency(exact)
+        better = _better_spelling(engine, exact, known) if known <= SUGGEST_MAX_DOCS else None
         if better:
             words.append(better)
             changed = True
@@ -319,36 +301,14 @@ def suggest(text, searcher=None):
 
 
 def related_articles(article, limit=5):
-    """Up to `limit` other articles most like this one (Whoosh's more-like-this
-    over our analysed text field, fed with the article's text from the DB).
+    """Up to `limit` other articles most like this one (the engine's
+    more-like-this over the article's analysed text).
 
     The ids are remembered until the archive changes, in the cache every
-    worker shares (articles.caching): a more-like-this query decodes the
+    worker shares (articles.caching): a more-like-this query reads the
     posting lists of a dozen terms, most of them rare."""
     from articles import caching
+    from articles.search.engines import get_engine
 
-    ids = caching.cached(f"related:{article.pk}:{limit}", lambda: _related_ids(article, limit), store="shared")
+    ids = caching.cached(f"related:{article.pk}:{limit}", lambda: get_engine().related(article, limit), store="shared")
     return [related for related in _load_articles(ids) if related is not None]
-
-
-def _related_ids(article, limit):
-    # Whoosh's more_like(): the text's key terms (picked as Whoosh picks
-    # them, with fewer look-ups: articles.search.key_terms), or-ed, every
-    # document holding one of them scored (on arrays: scoring.best_documents).
-    from whoosh import query as wq
-
-    from articles.search import bitmaps
-    from articles.search.indexing import identifier
-    from articles.search.key_terms import key_terms
-
-    searcher = _backend().searcher()
-    docnum = searcher.document_number(id=identifier(article.pk))
-    if docnum is None:
-        return []
-    text = "\n".join([article.title, article.title, article.lead, article.body])
-    terms = key_terms(searcher, "text", text, 12)
-    if not terms:
-        return []
-    like = wq.Or([wq.Term("text", word, boost=weight) for word, weight in terms])
-    hits = bitmaps.top_documents(searcher, like, limit, exclude={docnum}, candidate_limit=None)
-    return [searcher.stored_fields(number)["django_id"] for number, _score in hits]

@@ -1,7 +1,8 @@
 """Compare the search index with the database; with --repair, fix what differs."""
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.search import consistency, queue
+from articles.search import consistency
+from articles.search import index_queue as queue
 
 SHOWN_IDS = 20
 

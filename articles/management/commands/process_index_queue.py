@@ -1,7 +1,8 @@
 """Apply the queued search-index changes (those a busy or failing index left behind)."""
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.search import queue
+from articles.search import index_queue as queue
+from articles.search.engines import IndexBusy
 
 
 class Command(BaseCommand):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, retry_failed=False, lock_wait=60.0, **options):
         try:
             result = queue.drain(lock_wait=lock_wait, retry_failed=retry_failed)
-        except queue.LockError as error:
+        except IndexBusy as error:
             raise CommandError(f"the search index stayed locked: {error}") from error
         self.stdout.write(
             f"Applied {result.operations} queued change(s): "

@@ -18,8 +18,8 @@ from haystack.utils import get_identifier
 from whoosh import fields as whoosh_fields
 from whoosh.query import Term
 
-from articles.search import segment_files
-from articles.search.analysis import ArabicAnalyzer
+from articles.search.engines.whoosh import segment_files
+from articles.search.engines.whoosh.analysis import ArabicAnalyzer
 
 logger = logging.getLogger(__name__)
 

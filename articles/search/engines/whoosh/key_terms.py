@@ -15,7 +15,7 @@ from itertools import takewhile
 from whoosh import classify, formats
 from whoosh.util.text import utf8encode
 
-from articles.search import segments
+from articles.search.engines.whoosh import segment_cache
 
 # Segments with fewer documents than this have their vocabulary read whole.
 SMALL_SEGMENT = 200
@@ -96,7 +96,7 @@ class _SegmentWeights:
 
     @property
     def nbytes(self):
-        """What the table may come to hold (for segments.cache's budget)."""
+        """What the table may come to hold (for segment_cache.cache's budget)."""
         return WORD_BYTES * (len(self._kept) if self._whole else KEPT_WORDS)
 
     def weight(self, term_bytes):
@@ -129,4 +129,4 @@ def term_weight(reader, field_name, term_bytes):
 
 
 def _weights_of(reader, field_name):
-    return segments.cache.get(reader, ("term weights", field_name), _SegmentWeights)
+    return segment_cache.cache.get(reader, ("term weights", field_name), _SegmentWeights)

@@ -31,7 +31,7 @@ from array import array
 
 import numpy as np
 
-from articles.search.segment_files import OpenedFiles
+from articles.search.engines.whoosh.segment_files import OpenedFiles
 
 logger = logging.getLogger(__name__)
 

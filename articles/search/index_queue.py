@@ -1,7 +1,8 @@
 """The queue of pending search-index updates, and the one writer that applies them.
 
-Whoosh allows one writer at a time, and several gunicorn workers save and
-delete articles at once. Writing straight from each worker after its commit
+An index has one writer at a time (Whoosh's write lock; for Solr a lock in
+the database that every app server shares), and several gunicorn workers,
+on one machine or several, save and delete articles at once. Writing straight from each worker after its commit
 loses edits: a worker that read an article before another worker's edit can
 write its older document after the newer one, and a writer that gives up on
 the lock (haystack's backend logs and swallows that) leaves the index wrong
@@ -11,8 +12,8 @@ for good. So:
    database transaction as the change (articles.signals calls `enqueue`):
    committed together, rolled back together.
 2. After the commit, the process drains the queue (in a gunicorn worker, in
-   a thread after the answer; elsewhere at once). It takes Whoosh's write
-   lock first, and only then reads the pending rows and the articles' current
+   a thread after the answer; elsewhere at once). It takes the engine's
+   write lock first, and only then reads the pending rows and the articles' current
    rows, so documents are always written from a state at least as new as
    every change they stand for, one writer at a time. The holder of the lock
    drains until the queue is empty, others' rows included, so a drain that
@@ -25,7 +26,6 @@ for good. So:
 """
 import logging
 import os
-import random
 import threading
 import time
 from contextlib import contextmanager
@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import F
-from haystack.constants import ID
-from whoosh.index import LockError
 
-from articles.search.indexing import get_article_index, get_backend, identifier
+from articles.search.documents import article_index
+from articles.search.engines import IndexBusy, get_engine
 
 logger = logging.getLogger(__name__)
 
@@ -48,24 +47,14 @@ BATCH_SIZE = 500
 LOCK_WAIT = 10.0
 # The same for the drain thread of a gunicorn worker, which no request waits for.
 BACKGROUND_LOCK_WAIT = 60.0
-# How often a waiting writer tries the lock again (seconds, with jitter).
-LOCK_POLL = 0.03
 # A drain that has applied its own rows stops draining others' after this
 # long (seconds): their owners are waiting for the lock and take over.
 HOLD_LIMIT = 8.0
-# Small index segments tolerated before they are merged (see merge_when_many).
-MERGE_AT = 10
-SMALL_SEGMENT = 200
-# A write that holds the lock longer than this (seconds) is logged.
-SLOW_WRITE = 2.0
 # After this many failed attempts an article's rows are left to
 # `process_index_queue --retry-failed` instead of being retried on every save.
 MAX_ATTEMPTS = 5
 
 _local = threading.local()
-# Whoosh's lock is a file lock between processes; this one orders the threads
-# of one process as well (a development server, a test, a management command).
-_process_lock = threading.Lock()
 
 
 @dataclass
@@ -214,137 +203,27 @@ def failing_operations(using=DEFAULT_DB_ALIAS):
 # The writer
 
 
-@contextmanager
-def index_lock(lock_wait=None, still_needed=None):
-    """Hold Whoosh's write lock (and this process's); yields the backend.
-
-    Raises whoosh.index.LockError when the lock is not free within
-    `lock_wait` seconds (default LOCK_WAIT). While it waits it asks
-    `still_needed()`, if given: when that says no (another process has done
-    the work meanwhile) it yields None instead of waiting on.
-    """
-    lock_wait = LOCK_WAIT if lock_wait is None else lock_wait
-    deadline = time.monotonic() + lock_wait
-    backend = get_backend()
-    if not backend.setup_complete:
-        backend.setup()
-    file_lock = backend.index.lock("WRITELOCK")
-    while True:
-        if _process_lock.acquire(blocking=False):
-            try:
-                if file_lock.acquire(blocking=False):
-                    break
-            except BaseException:
-                _process_lock.release()
-                raise
-            _process_lock.release()
-        # Whoosh's own wait sleeps between tries and cannot notice that the
-        # work was done meanwhile; this one asks before each try.
-        if still_needed is not None and not still_needed():
-            yield None
-            return
-        if time.monotonic() >= deadline:
-            raise LockError(f"the search index stayed locked for {lock_wait:g} s")
-        time.sleep(LOCK_POLL * (0.5 + random.random()))
-    locked_at = time.monotonic()
-    try:
-        yield backend
-    finally:
-        file_lock.release()
-        _process_lock.release()
-        held = time.monotonic() - locked_at
-        if held > SLOW_WRITE:
-            logger.warning("the search index was locked for %.1f s by one writer", held)
-
-
-def merge_when_many(writer, segments):
-    """Whoosh merge policy for small, frequent commits.
-
-    Whoosh's default (MERGE_SMALL) re-merges the recent segments on almost
-    every commit, so each one-article save rewrites the postings of hundreds
-    of documents. This one leaves segments alone until MERGE_AT small ones
-    (under SMALL_SEGMENT documents) have piled up and merges just those; the
-    large segments of a rebuild or an import are left as they are until
-    there are far too many segments, when Whoosh's own policy takes over.
-    """
-    from whoosh.reading import SegmentReader
-    from whoosh.writing import MERGE_SMALL
-
-    small = [segment for segment in segments if segment.doc_count_all() < SMALL_SEGMENT]
-    if len(small) < MERGE_AT:
-        return segments if len(segments) < 3 * MERGE_AT else MERGE_SMALL(writer, segments)
-    for segment in small:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [segment for segment in segments if segment not in small]
-
-
-@contextmanager
-def _writer(backend):
-    """One Whoosh commit, under a lock already held (index_lock)."""
-    backend.index = backend.index.refresh()
-    writer = backend.index.writer(_lk=False)
-    try:
-        yield writer
-        if not writer.is_closed:
-            writer.commit(mergetype=merge_when_many)
-    except BaseException:
-        _abandon(writer)
-        raise
-
-
-@contextmanager
-def locked_writer(lock_wait=None):
-    """A Whoosh writer holding the write lock; commits on success.
-
-    Yields (writer, backend, article index); see index_lock for the wait.
-    """
-    with index_lock(lock_wait) as backend, _writer(backend) as writer:
-        yield writer, backend, get_article_index()
-
-
-def _abandon(writer):
-    """Give up a writer, even one whose commit failed half-way (a full disk):
-    its lock must not outlive it, or every later drain would wait in vain."""
-    if getattr(writer, "is_closed", False):
-        return
-    try:
-        writer.cancel()
-    except Exception:
-        logger.exception("could not cancel the search index writer")
-        lock = getattr(writer, "writelock", None)
-        if lock is not None and getattr(lock, "fd", 0) is not None:
-            try:
-                lock.release()
-            except Exception:
-                logger.exception("could not release the search index lock")
-
-
-def write_current_state(writer, backend, index, pks):
+def write_current_state(batch, pks):
     """Make the index agree with the database for these articles, as the
     database is now: index those that exist, remove the others.
 
     Returns (indexed, removed, failed: {pk: error}). Call it with the write
-    lock held (inside `locked_writer`) so that no other writer can put an
-    older state after it.
+    lock held (engine.write_lock) so that no other writer can put an older
+    state after it.
     """
     indexed, removed, failed = 0, 0, {}
     pks = sorted(set(pks))
+    index = article_index()
     for start in range(0, len(pks), BATCH_SIZE):
         chunk = pks[start : start + BATCH_SIZE]
         articles = index.index_queryset().filter(pk__in=chunk).in_bulk()
         for pk in chunk:
             try:
                 article = articles.get(pk)
-                document = backend.prepare_document(index, article) if article is not None else None
-                # Delete every document of the article, then add one: Whoosh's
-                # update_document replaces only the first of any duplicates.
-                writer.delete_by_term(ID, identifier(pk))
-                if document is None:
+                batch.replace(pk, article)
+                if article is None:
                     removed += 1
                 else:
-                    writer.add_document(**document)
                     indexed += 1
             except Exception as error:  # one bad article must not block the others
                 logger.exception("could not index article %s", pk)
@@ -362,9 +241,9 @@ def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS):
     Whoever holds the lock drains until the queue is empty, everybody's rows
     included, and a drain waiting for the lock stops waiting once the rows
     that were queued when it began are gone. So a drain that gives up (the
-    lock stayed busy for `lock_wait` seconds: LockError) strands nothing:
+    lock stayed busy for `lock_wait` seconds: IndexBusy) strands nothing:
     the holder it was waiting for reads the queue again before it lets go.
-    Whatever Whoosh raises when it cannot write propagates; rows stay.
+    Whatever the engine raises when it cannot write propagates; rows stay.
     """
     from django.db.models import Max
 
@@ -382,10 +261,11 @@ def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS):
     def still_needed():
         return queued.filter(id__lte=target).exclude(id__in=failed_rows).exists()
 
-    with index_lock(lock_wait, still_needed=still_needed) as backend:
-        if backend is None:
+    engine = get_engine()
+    lock_wait = LOCK_WAIT if lock_wait is None else lock_wait
+    with engine.write_lock(lock_wait, still_needed=still_needed) as held:
+        if held is None:
             return result
-        index = get_article_index()
         started = time.monotonic()
         while True:
             if time.monotonic() - started > HOLD_LIMIT and not still_needed():
@@ -398,8 +278,9 @@ def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS):
             rows = list(queued.exclude(id__in=failed_rows).values_list("id", "article_pk")[:BATCH_SIZE])
             if not rows:
                 return result
-            with _writer(backend) as writer:
-                indexed, removed, failed = write_current_state(writer, backend, index, {pk for _id, pk in rows})
+            with engine.batch() as batch:
+                indexed, removed, failed = write_current_state(batch, {pk for _id, pk in rows})
+            engine.committed()
             # The index has committed; forget the rows (a crash before this
             # only means they are applied once more).
             done = [row_id for row_id, pk in rows if pk not in failed]
@@ -418,7 +299,7 @@ def drain_quietly(**kwargs):
     failure is logged, never raised into the request that made the change."""
     try:
         result = drain(**kwargs)
-    except LockError as error:
+    except IndexBusy as error:
         logger.warning(
             "%s; %d change(s) stay queued for the next writer",
             error,
@@ -447,8 +328,6 @@ __all__ = [
     "drain_quietly",
     "enqueue",
     "failing_operations",
-    "index_lock",
-    "locked_writer",
     "pending_count",
     "write_current_state",
 ]

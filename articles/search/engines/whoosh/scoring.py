@@ -8,14 +8,14 @@ query has some twenty leaves (each word by title, lead, text, exact form and
 skeleton, an all-words bonus and a proximity phrase) over 1,500 candidates.
 
 Here a term's posting list is decoded once per segment and kept
-(articles.search.segments), the candidates are looked up in it with
+(articles.search.engines.whoosh.segment_cache), the candidates are looked up in it with
 numpy.searchsorted, and whoosh.scoring.bm25 is applied to whole arrays with
 the same operands in the same order: IEEE arithmetic gives the same figures
 as Whoosh's, to the last bit (tests/test_indexing.py compares them). The
 all-words bonus is the sum of its terms' scores in the tree Whoosh's And
 matcher builds; a phrase, whose documents the bitmaps already know, the sum
 of its words' scores in the binary tree of Whoosh's SpanNear2 matcher; a
-prefix (articles.search.query.Prefix), the sum of its words' scores in its
+prefix (articles.search.engines.whoosh.query_builder.Prefix), the sum of its words' scores in its
 binary tree of unions.
 """
 import pickle
@@ -31,7 +31,7 @@ from whoosh.scoring import BM25F
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
-from articles.search import key_terms, posting_arrays, query, segments
+from articles.search.engines.whoosh import key_terms, posting_arrays, query_builder, segment_cache
 
 # False leaves every score to Whoosh's matchers (what the tests compare with).
 ENABLED = True
@@ -100,13 +100,13 @@ class SegmentScorer:
             return scores if scores is None or leaf.boost == 1.0 else scores * leaf.boost
         if kind is wq.Phrase:
             return self.phrase(leaf, wanted)
-        if kind is query.Prefix:
+        if kind is query_builder.Prefix:
             return self.prefix(leaf, wanted)
         if kind is wq.And:
             # The tree of Whoosh's matchers (its shape depends on the
             # segment's document frequencies, not on the query's context)
             # is built once per segment and kept as a shape.
-            shape = segments.cache.get(
+            shape = segment_cache.cache.get(
                 self.reader, ("and tree", leaf), lambda _reader, _leaf: _tree_shape(leaf.matcher(self.searcher, self.context))
             )
             return None if shape is None else self.tree(shape, wanted)
@@ -149,7 +149,7 @@ class SegmentScorer:
         return self._tree_sum(leaf.fieldname, words, wanted, leaf.boost)
 
     def prefix(self, leaf, wanted):
-        """query.Prefix's binary tree of unions of its words' scores: a
+        """query_builder.Prefix's binary tree of unions of its words' scores: a
         word missing from a document adds nothing there, and x + 0.0 is x."""
         words = prefix_words(self.reader, leaf.fieldname, leaf.text)
         if not words:
@@ -195,7 +195,7 @@ class SegmentScorer:
     def _bm25_scores(self, field_name, params, weights, docnums):
         """whoosh.scoring.bm25 of a term in `docnums` (its `weights` there),
         with the same operands in the same order."""
-        lengths = segments.cache.get(self.reader, ("lengths", field_name), _segment_lengths)
+        lengths = segment_cache.cache.get(self.reader, ("lengths", field_name), _segment_lengths)
         idf, avgfl, b, k1 = params
         tf = weights.astype(np.float64)
         fl = _LENGTH_OF_BYTE[lengths[docnums]]
@@ -288,7 +288,7 @@ def _binary_sum(columns):
 
 def prefix_words(reader, field_name, prefix):
     """The words (as bytes) of one segment's field that start with `prefix`, kept per segment."""
-    return segments.cache.get(reader, ("prefix words", field_name, prefix), _segment_prefix_words)
+    return segment_cache.cache.get(reader, ("prefix words", field_name, prefix), _segment_prefix_words)
 
 
 def _segment_prefix_words(reader, field_name, prefix):
@@ -311,7 +311,7 @@ def term_bytes_of(schema, field_name, text):
 def segment_postings(reader, field_name, term_bytes):
     """(ids, weights) arrays of a term's posting list in one segment, kept
     per segment, or None when the segment lacks it (or is not Whoosh 3's)."""
-    return segments.cache.get(reader, ("postings", field_name, term_bytes), _segment_postings)
+    return segment_cache.cache.get(reader, ("postings", field_name, term_bytes), _segment_postings)
 
 
 def bitmap_of(ids, size):
@@ -325,7 +325,7 @@ def _segment_postings(reader, field_name, term_bytes):
     """(ids, weights) of a term's posting list in one segment (deleted
     documents included), from the segment's posting arrays when it has
     them, else decoded from its blocks."""
-    arrays = segments.cache.get(reader, ("posting arrays",), posting_arrays.arrays_of)
+    arrays = segment_cache.cache.get(reader, ("posting arrays",), posting_arrays.arrays_of)
     if arrays is not None:
         found = _from_arrays(arrays, reader, field_name, term_bytes)
         if found is not None:

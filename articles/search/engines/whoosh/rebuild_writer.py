@@ -21,7 +21,7 @@ from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from articles.search import analysis, posting_arrays
+from articles.search.engines.whoosh import analysis, posting_arrays
 
 # Estimated bytes a posting costs in the pool besides its value's bytes
 # (docnum, weight and value end, with the arrays' spare room), and a term's
@@ -291,8 +291,8 @@ def _arabic_word_values(field):
     the same order (Positions/Frequency.word_values, ArabicAnalyzer.__call__)."""
     form = field.analyzer.form
     field_boost = field.format.field_boost
-    words = analysis._words
-    terms_of = analysis._terms
+    words = analysis.words
+    terms_of = analysis.terms
     single_position = {}
 
     if type(field.format) is Positions:
