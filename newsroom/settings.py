@@ -44,8 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
-    "haystack",
+    # Before haystack: our rebuild_index, update_index and clear_index take
+    # the place of haystack's, which write around the index queue's lock.
     "articles",
+    "haystack",
 ]
 
 MIDDLEWARE = [
@@ -148,14 +150,24 @@ CACHES = {
     },
 }
 
-# Search: haystack with our Arabic Whoosh backend; the index lives under var/.
+# Search: one setting picks the engine (articles.search.engines): a folder or
+# whoosh:///path for the embedded Whoosh index (the default, under var/), or
+# solr://host:8983[,host2:8983]/solr/<collection> for SolrCloud.
 WHOOSH_INDEX_PATH = Path(env_str("WHOOSH_INDEX_PATH", str(VAR_DIR / "whoosh_index")))
-HAYSTACK_CONNECTIONS = {
-    "default": {
-        "ENGINE": "articles.search.backend.ArabicWhooshEngine",
-        "PATH": str(WHOOSH_INDEX_PATH),
-    },
-}
+SEARCH_URL = env_str("SEARCH_URL", "") or str(WHOOSH_INDEX_PATH)
+SOLR_TIMEOUT = env_int("SOLR_TIMEOUT", 10)
+# Haystack declares the index (articles/search_indexes.py) and hears model
+# signals; for Whoosh its backend also builds the schema. A Solr site reads
+# its schema from solr/configsets/, so haystack needs no backend of its own.
+if SEARCH_URL.startswith("solr://"):
+    HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
+else:
+    HAYSTACK_CONNECTIONS = {
+        "default": {
+            "ENGINE": "articles.search.engines.whoosh.backend.ArabicWhooshEngine",
+            "PATH": SEARCH_URL.removeprefix("whoosh://"),
+        },
+    }
 HAYSTACK_SIGNAL_PROCESSOR = "articles.signals.ArticleSignalProcessor"
 HAYSTACK_SEARCH_RESULTS_PER_PAGE = 20
 # Per worker process: decoded posting lists and document bitmaps of the
