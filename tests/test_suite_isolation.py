@@ -21,7 +21,7 @@ def test_running_pytest_with_an_archive_configured_leaves_that_archive_alone(tmp
     }
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "tests/test_indexing.py::test_a_filter_that_matches_nothing_finds_nothing"],
+         "tests/whoosh/test_indexing.py::test_a_filter_that_matches_nothing_finds_nothing"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -12,9 +12,12 @@ Engines live in a package each (articles.search.engines.whoosh, ...solr);
 their fast paths and quirks stay there. `articles.search.engines.get_engine()`
 returns the one chosen by settings.SEARCH_URL.
 """
+import logging
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
 
 # Fields an engine can filter and count by: the values are slugs and years.
 FACET_FIELDS = ("source", "topics", "year")
@@ -156,10 +159,15 @@ class SearchEngine(ABC):
     def committed(self):
         """Called by the writers (articles.search.index_queue, consistency)
         after each commit: the archive's version kept in the database moves
-        on, so every app server's cached pages of the old one are dropped."""
-        from articles.search import archive_state
+        on, so every app server's cached pages of the old one are dropped.
+        The index has committed already: a database that cannot be written
+        now costs stale cached pages until their timeout, never the edit."""
+        try:
+            from articles.search import archive_state
 
-        archive_state.bump()
+            archive_state.bump()
+        except Exception:
+            logger.exception("the archive version could not be moved on; cached pages may be stale for a while")
 
     @abstractmethod
     def rebuild(self, progress=None):

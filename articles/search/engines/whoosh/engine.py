@@ -12,7 +12,6 @@ import threading
 import time
 from contextlib import contextmanager
 
-from haystack import connections
 from haystack.constants import ID
 from whoosh import query as wq
 from whoosh.index import TOC, LockError
@@ -116,7 +115,7 @@ class WhooshEngine(SearchEngine):
         """Haystack's Whoosh backend (ours: articles.search.engines.whoosh.backend),
         which builds the schema from the index declaration and keeps the
         searcher open."""
-        return connections["default"].get_backend()
+        return writing.get_backend()
 
     def searcher(self):
         return self.backend.searcher()
@@ -253,9 +252,9 @@ class WhooshEngine(SearchEngine):
             _abandon(writer)
             raise
 
-    def rebuild(self, progress=None, procs=None, lock_wait=index_files.REBUILD_LOCK_WAIT):
+    def rebuild(self, progress=None, procs=None, batch_size=writing.BATCH_SIZE, lock_wait=index_files.REBUILD_LOCK_WAIT):
         try:
-            return index_files.rebuild(lock_wait=lock_wait, procs=procs, progress=progress)
+            return index_files.rebuild(lock_wait=lock_wait, procs=procs, progress=progress, batch_size=batch_size)
         except LockError as error:
             raise IndexBusy(str(error)) from None
 

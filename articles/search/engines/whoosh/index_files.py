@@ -13,7 +13,7 @@ from whoosh.util.filelock import try_for
 
 from articles.search.engines.whoosh import writing
 from articles.search.engines.whoosh.backend import reading_latest
-from articles.search.engines.whoosh.writing import get_backend
+
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ REBUILD_LOCK_WAIT = 60.0
 
 
 def index_path():
-    return Path(get_backend().path)
+    return Path(writing.get_backend().path)
 
 
 def index_problem():
@@ -43,7 +43,7 @@ def index_problem():
     storage = FileStorage(str(path))
     if TOC._latest_generation(storage, INDEX_NAME) < 0:
         return f"the index folder {path} holds no index"
-    backend = get_backend()
+    backend = writing.get_backend()
     if not backend.setup_complete:
         try:
             backend.setup()
@@ -70,7 +70,7 @@ def _same_fields(stored, declared):
     )
 
 
-def rebuild(lock_wait=REBUILD_LOCK_WAIT, procs=None, progress=None):
+def rebuild(lock_wait=REBUILD_LOCK_WAIT, procs=None, progress=None, batch_size=writing.BATCH_SIZE):
     """Write the whole index again from the database; returns the count.
 
     Like writing.rebuild (whose writer it uses: the lock held throughout,
@@ -79,7 +79,7 @@ def rebuild(lock_wait=REBUILD_LOCK_WAIT, procs=None, progress=None):
     and restarted at a generation above the old one, so that every worker's
     open searcher notices the change.
     """
-    backend = get_backend()
+    backend = writing.get_backend()
     path = index_path()
     path.mkdir(parents=True, exist_ok=True)
     storage = FileStorage(str(path))
@@ -104,7 +104,7 @@ def rebuild(lock_wait=REBUILD_LOCK_WAIT, procs=None, progress=None):
         except Exception as error:
             logger.warning("starting the search index afresh: %s", error)
             ix = _start_afresh(storage, backend.schema)
-        total = writing.write_all(ix, procs=procs, progress=progress)
+        total = writing.write_all(ix, procs=procs, batch_size=batch_size, progress=progress)
     finally:
         lock.release()
     backend.index = reading_latest(lambda: storage.open_index(INDEX_NAME, schema=backend.schema))

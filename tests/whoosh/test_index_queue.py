@@ -11,6 +11,7 @@ from whoosh.writing import SegmentWriter
 
 from articles.models import Article, IndexOperation, Topic
 from articles.search import consistency, indexing
+from articles.search.engines.whoosh import index_files
 from articles.search import index_queue as queue
 from articles.search.engines.whoosh.backend import ArabicWhooshSearchBackend
 from articles.search.engines.whoosh.writing import get_backend
@@ -33,7 +34,7 @@ def found(q, **filters):
 @pytest.fixture
 def held_index_lock(search_index):
     """Hold Whoosh's write lock as another gunicorn worker would."""
-    lock = FileStorage(get_backend().path).lock(consistency.LOCK_NAME)
+    lock = FileStorage(get_backend().path).lock(index_files.LOCK_NAME)
     assert lock.acquire()
     yield lock
     if lock.fd is not None:

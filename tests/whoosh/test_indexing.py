@@ -10,9 +10,11 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory
 
+from articles.search.engines import get_engine
 from articles import caching
 from articles.models import Article, Source, Topic
 from articles.search import indexing
+from articles.search.engines.whoosh import writing
 from articles.search.engines.whoosh import doc_bitmaps as bitmaps
 from articles.search.engines.whoosh import planner, scoring, segment_files
 from articles.search.engines.whoosh import segment_cache as segments
@@ -134,13 +136,12 @@ def test_related_stories_are_kept_on_disk_for_every_worker_until_the_archive_cha
     from django.conf import settings
     from django.core.cache import caches
 
-    from articles.search import service
-
     related = related_articles(archive[0])
     assert related
     searches = []
-    real = service._related_ids
-    monkeypatch.setattr(service, "_related_ids", lambda *args: searches.append(args) or real(*args))
+    engine = get_engine()
+    real = engine.related
+    monkeypatch.setattr(engine, "related", lambda *args: searches.append(args) or real(*args))
     # What another worker has: nothing in memory, a connection of its own
     # to the shared files on disk.
     caches["default"].clear()
@@ -159,23 +160,23 @@ def test_an_index_built_again_is_a_new_archive_version_though_its_generation_rep
     # Cached entries outlive processes (the shared cache is on disk), and an
     # index made again from scratch numbers its generations from the start.
     first = caching.archive_version()
-    generation = indexing.get_backend().index.latest_generation()
+    generation = writing.get_backend().index.latest_generation()
     indexing.clear()
-    while indexing.get_backend().index.refresh().latest_generation() < generation:
+    while writing.get_backend().index.refresh().latest_generation() < generation:
         indexing.sync_articles([archive[0].pk])
-    assert indexing.get_backend().index.refresh().latest_generation() == generation
+    assert writing.get_backend().index.refresh().latest_generation() == generation
     assert caching.archive_version() not in (None, first)
 
 
 def test_facet_bitmaps_are_made_once_per_index_version(archive, django_capture_on_commit_callbacks):
-    searcher = indexing.get_backend().searcher()
+    searcher = writing.get_backend().searcher()
     first = bitmaps.facet_index(searcher, ("source", "topics"))
-    assert bitmaps.facet_index(indexing.get_backend().searcher(), ("source", "topics")) is first
+    assert bitmaps.facet_index(writing.get_backend().searcher(), ("source", "topics")) is first
 
     with django_capture_on_commit_callbacks(execute=True):
         archive[5].delete()
 
-    fresh = bitmaps.facet_index(indexing.get_backend().searcher(), ("source", "topics"))
+    fresh = bitmaps.facet_index(writing.get_backend().searcher(), ("source", "topics"))
     assert fresh is not first
     assert sum(bits.bit_count() for bits in fresh.values["source"].values()) == 5
 
@@ -206,7 +207,7 @@ def test_nothing_is_cached_when_the_index_cannot_be_read(db, monkeypatch):
     def broken(using="default"):
         raise OSError("the index folder is gone")
 
-    monkeypatch.setattr(indexing, "get_backend", broken)
+    monkeypatch.setattr(writing, "get_backend", broken)
     assert caching.archive_version() is None
     calls = []
     for _ in range(2):
@@ -284,10 +285,11 @@ def test_signed_in_readers_and_cookie_setting_pages_bypass_the_cache(archive, se
 )
 def test_matches_by_bitmaps_are_the_matches_whoosh_finds(archive, text):
     from articles.search import query
+    from articles.search.engines.whoosh import query_builder
 
-    searcher = indexing.get_backend().searcher()
+    searcher = writing.get_backend().searcher()
     index = bitmaps.facet_index(searcher, ("source",))
-    whoosh_query = query.build(query.parse(text))
+    whoosh_query = query_builder.build(query.parse(text))
     expected = set(searcher.docs_for_query(whoosh_query))
     assert set(bitmaps._docnums(bitmaps.query_bitmap(searcher, index, whoosh_query))) == expected
     assert expected  # every query of this list finds something
@@ -332,7 +334,7 @@ def test_bitmaps_kept_across_index_versions_give_the_counts_of_a_fresh_process(
     def fresh_state():
         segments.cache.clear()
         segment_files.clear()
-        indexing.get_backend()._forget_searcher()
+        writing.get_backend()._forget_searcher()
         return state()
 
     steps = [
@@ -340,7 +342,7 @@ def test_bitmaps_kept_across_index_versions_give_the_counts_of_a_fresh_process(
         lambda: archive[2].topics.set([Topic.objects.get(name="رياضة")]),
         lambda: archive[3].delete(),
         lambda: Article.objects.filter(pk=archive[4].pk).first().save(),
-        lambda: indexing.get_backend().index.optimize(),
+        lambda: writing.get_backend().index.optimize(),
     ]
     seen = [state()]
     for step in steps:
@@ -390,15 +392,16 @@ def segmented_archive(search_index, make_article, django_capture_on_commit_callb
 @pytest.mark.parametrize("candidate_limit", [None, 7])
 def test_terms_scored_from_posting_blocks_score_exactly_as_whoosh(segmented_archive, text, candidate_limit, monkeypatch):
     from articles.search import query
+    from articles.search.engines.whoosh import query_builder
 
-    searcher = indexing.get_backend().searcher()
+    searcher = writing.get_backend().searcher()
     assert len(searcher.reader().leaf_readers()) >= 2 and searcher.reader().has_deletions()
-    whoosh_query = query.build(query.parse(text))
+    whoosh_query = query_builder.build(query.parse(text))
 
     def ranked(fast):
         monkeypatch.setattr(scoring, "ENABLED", fast)
-        context = searcher.context(weighting=query.WEIGHTING)
-        return bitmaps.top_documents(searcher, whoosh_query, 40, context=context, candidate_limit=candidate_limit)
+        context = searcher.context(weighting=query_builder.WEIGHTING)
+        return planner.top_documents(searcher, whoosh_query, 40, context=context, candidate_limit=candidate_limit)
 
     by_whoosh = ranked(False)
     assert len(by_whoosh) >= 5
@@ -413,20 +416,21 @@ def test_every_match_scored_on_arrays_breaks_ties_as_whoosh(
     articles in three segments tie, and the lower document number goes
     first, also where a segment has more ties than the page has room for."""
     from articles.search import query
+    from articles.search.engines.whoosh import query_builder
 
     for commit in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             for n in range(4):
                 make_article(title="النفط اليوم", body=f"ارتفعت أسعار النفط {commit}{n}.", source="فرانس 24")
             make_article(title=f"تقرير رقم {commit}", body="النفط " * (commit + 2) + "في الأسواق.")
-    searcher = indexing.get_backend().searcher()
+    searcher = writing.get_backend().searcher()
     assert len(searcher.reader().leaf_readers()) >= 3
-    whoosh_query = query.build(query.parse("النفط"))
-    context = searcher.context(weighting=query.WEIGHTING)
+    whoosh_query = query_builder.build(query.parse("النفط"))
+    context = searcher.context(weighting=query_builder.WEIGHTING)
 
     def ranked(fast):
         monkeypatch.setattr(scoring, "ENABLED", fast)
-        return bitmaps.top_documents(searcher, whoosh_query, limit, exclude={0}, context=context, candidate_limit=None)
+        return planner.top_documents(searcher, whoosh_query, limit, exclude={0}, context=context, candidate_limit=None)
 
     by_whoosh = ranked(False)
     assert len(by_whoosh) == limit and 0 not in [docnum for docnum, _score in by_whoosh]
@@ -450,7 +454,7 @@ def test_a_term_whose_documents_in_a_segment_are_all_deleted_is_still_scored_on_
     with django_capture_on_commit_callbacks(execute=True):
         saved_again.body = "بناء المفاعل النووي في الصحراء بعد سنوات."
         saved_again.save()
-    searcher = indexing.get_backend().searcher()
+    searcher = writing.get_backend().searcher()
     term = scoring.term_bytes_of(searcher.schema, "text", "مفاعل")
     readers = [reader for reader, _offset in searcher.reader().leaf_readers() if (("text", term) in reader)]
     emptied = [reader for reader in readers if reader.has_deletions() and reader.doc_count() == 0]
@@ -462,9 +466,9 @@ def test_a_term_whose_documents_in_a_segment_are_all_deleted_is_still_scored_on_
     like = wq.Or([wq.Term("text", "مفاعل", boost=1.0), wq.Term("text", "نوو", boost=0.5)])
     context = searcher.context()
     assert scoring.best_documents(searcher, context, like.subqueries, 3) is not None
-    fast = bitmaps.top_documents(searcher, like, 3, context=context, candidate_limit=None)
+    fast = planner.top_documents(searcher, like, 3, context=context, candidate_limit=None)
     monkeypatch.setattr(scoring, "ENABLED", False)
-    assert fast == bitmaps.top_documents(searcher, like, 3, context=context, candidate_limit=None)
+    assert fast == planner.top_documents(searcher, like, 3, context=context, candidate_limit=None)
     assert len(fast) == 3 and len(others) == 3
 
 
@@ -476,7 +480,7 @@ def test_segment_files_stay_readable_for_the_next_version_after_a_reader_closes(
     close them under the next version's."""
     before = search_articles(SearchRequest(q="النفط")).total
     assert segment_files.shared_count() >= 1
-    indexing.get_backend()._forget_searcher()  # closes the searcher and its segment readers
+    writing.get_backend()._forget_searcher()  # closes the searcher and its segment readers
     with django_capture_on_commit_callbacks(execute=True):
         make_article(title="النفط في بحر الشمال", topics=["اقتصاد"])
 
@@ -493,10 +497,10 @@ def test_a_process_that_only_writes_lets_go_of_merged_segments(search_index, mak
     segment_files.clear()
     for article in articles:
         indexing.sync_articles([article.pk])  # a commit each; the writer opens every segment
-    indexing.get_backend().index.optimize()  # one segment left; the others' files are deleted
+    writing.get_backend().index.optimize()  # one segment left; the others' files are deleted
     indexing.sync_articles([articles[0].pk])
 
-    on_disk = {name for name in os.listdir(indexing.get_backend().path) if name.endswith(".seg")}
+    on_disk = {name for name in os.listdir(writing.get_backend().path) if name.endswith(".seg")}
     assert segment_files.shared_count() <= len(on_disk)
 
 

@@ -10,17 +10,19 @@ import multiprocessing
 import pytest
 from django.core.management import call_command
 from haystack.constants import ID
-from whoosh.index import LockError
 
 from articles.models import Article
 from articles.search import indexing
+from articles.search.documents import article_index, identifier
+from articles.search.engines import IndexBusy
+from articles.search.engines.whoosh import writing
 from articles.search.service import SearchRequest, search_articles
 
 WORDS = ["النفط", "الانتخابات", "المنتخب", "الزلزال", "الجامعة", "المستشفى"]
 
 
 def indexed_ids():
-    searcher = indexing.get_backend().index.refresh().searcher()
+    searcher = writing.get_backend().index.refresh().searcher()
     try:
         return sorted(fields[ID] for fields in searcher.all_stored_fields())
     finally:
@@ -28,7 +30,7 @@ def indexed_ids():
 
 
 def expected_ids():
-    return sorted(indexing.identifier(pk) for pk in Article.objects.values_list("pk", flat=True))
+    return sorted(identifier(pk) for pk in Article.objects.values_list("pk", flat=True))
 
 
 @pytest.fixture
@@ -96,7 +98,7 @@ def test_searches_see_the_old_index_until_the_rebuild_commits(archive, index_art
 def test_a_failed_rebuild_leaves_the_old_index_and_no_process_behind(archive, index_articles, monkeypatch):
     index_articles(*archive[:5])
     before = indexed_ids()
-    backend = indexing.get_backend()
+    backend = writing.get_backend()
     prepare = backend.prepare_document
     calls = []
 
@@ -119,18 +121,18 @@ def test_a_failed_rebuild_leaves_the_old_index_and_no_process_behind(archive, in
 
 def test_a_rebuild_waits_for_another_writer_then_says_why_it_gave_up(archive, index_articles):
     index_articles(archive[0])
-    lock = indexing.get_backend().storage.lock(f"{indexing.INDEX_NAME}_WRITELOCK")
+    lock = writing.get_backend().storage.lock(f"{writing.INDEX_NAME}_WRITELOCK")
     assert lock.acquire()
     try:
-        with pytest.raises(LockError, match="stayed locked"):
+        with pytest.raises(IndexBusy, match="stayed locked"):
             indexing.rebuild(procs=2, lock_wait=0.3)
     finally:
         lock.release()
-    assert indexed_ids() == [indexing.identifier(archive[0].pk)]
+    assert indexed_ids() == [identifier(archive[0].pk)]
 
 
 def test_build_index_command_rebuilds_and_reports(archive, capsys):
-    call_command("build_index", procs=2)
+    call_command("rebuild_index", procs=2)
 
     out = capsys.readouterr().out
     assert f"Indexed {len(archive)} articles" in out
@@ -141,14 +143,14 @@ def test_build_index_command_refuses_nonsense(db):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="--procs"):
-        call_command("build_index", procs=0)
+        call_command("rebuild_index", procs=0)
 
 
 def test_remembered_column_answers_agree_with_the_files(archive, index_articles):
     """Whoosh's per-posting "is there a length column?" check is answered from
     memory (indexing._remember_missing_columns); the answers must be Whoosh's."""
     index_articles(*archive)
-    reader = indexing.get_backend().index.refresh().reader()
+    reader = writing.get_backend().index.refresh().reader()
     try:
         leaf = reader.leaf_readers()[0][0] if hasattr(reader, "leaf_readers") else reader
         per_doc = leaf._perdoc
@@ -252,7 +254,7 @@ def _stock_index(tmp_path, documents, codec=None):
     from whoosh.writing import SegmentWriter
 
     tmp_path.mkdir()
-    ix = FileStorage(str(tmp_path)).create_index(indexing.get_backend().schema)
+    ix = FileStorage(str(tmp_path)).create_index(writing.get_backend().schema)
     writer = SegmentWriter(ix, limitmb=1, codec=codec)  # small: spills sorted runs
     for document in documents:
         writer.add_document(**document)
@@ -261,8 +263,8 @@ def _stock_index(tmp_path, documents, codec=None):
 
 
 def _documents():
-    backend = indexing.get_backend()
-    index = indexing.get_article_index()
+    backend = writing.get_backend()
+    index = article_index()
     return [backend.prepare_document(index, article) for article in index.index_queryset()]
 
 
@@ -271,7 +273,7 @@ def test_a_rebuild_writes_the_index_stock_whoosh_writes(varied_archive, tmp_path
     stock = _index_contents(_stock_index(tmp_path / "stock", _documents()))
 
     indexing.rebuild(procs=procs, batch_size=7)
-    rebuilt = _index_contents(indexing.get_backend().index.refresh())
+    rebuilt = _index_contents(writing.get_backend().index.refresh())
 
     assert stock[4] == len(varied_archive)
     assert any(len(rows) > 1 for rows, *_ in stock[0].values())
@@ -290,7 +292,7 @@ def test_the_rebuild_writer_agrees_across_blocks_and_segments(varied_archive, tm
     documents = _documents()
     stock_ix = _stock_index(tmp_path / "stock", documents, codec=W3Codec(blocklimit=4))
     (tmp_path / "new").mkdir()
-    ix = FileStorage(str(tmp_path / "new")).create_index(indexing.get_backend().schema)
+    ix = FileStorage(str(tmp_path / "new")).create_index(writing.get_backend().schema)
     writer = RebuildWriter(ix, codec=W3Codec(blocklimit=4), pool_limit_mb=0.05)
     for document in documents:
         writer.add_document(**document)
@@ -301,7 +303,7 @@ def test_the_rebuild_writer_agrees_across_blocks_and_segments(varied_archive, tm
 
     # Within one segment the files are the very bytes stock Whoosh writes.
     (tmp_path / "one").mkdir()
-    one_ix = FileStorage(str(tmp_path / "one")).create_index(indexing.get_backend().schema)
+    one_ix = FileStorage(str(tmp_path / "one")).create_index(writing.get_backend().schema)
     writer = RebuildWriter(one_ix, codec=W3Codec(blocklimit=4))
     for document in documents:
         writer.add_document(**document)

@@ -26,7 +26,7 @@ from articles.search import consistency
 from articles.search.engines.whoosh.writing import get_backend
 from articles.search.service import SearchRequest, search_articles
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEMO_CORPUS = REPO / "data" / "demo" / "ant-sample.jsonl.gz"
 IMPORT_RECORDS = 200
 IMPORT_BATCH = 10
@@ -181,10 +181,11 @@ def test_a_writer_killed_while_holding_the_index_lock_leaves_a_usable_index(big_
             "-c",
             "import time\n"
             "from articles.models import Article\n"
-            "from articles.search import index_queue as queue\n"
-            "with queue.locked_writer() as (w, backend, index):\n"
+            "from articles.search.engines import get_engine\n"
+            "engine = get_engine()\n"
+            "with engine.write_lock(), engine.batch() as batch:\n"
             "    for article in Article.objects.all()[:30]:\n"
-            "        w.add_document(**backend.prepare_document(index, article))\n"
+            "        batch.replace(article.pk, article)\n"
             "    print('writing', flush=True)\n"
             "    time.sleep(600)\n",
         ],
@@ -296,13 +297,12 @@ def test_ensure_index_leaves_a_healthy_index_alone_and_repairs_small_differences
     assert "6 documents, in step with the database" in output
     assert {path.name for path in index_dir().iterdir()} == before
 
-    from haystack.constants import ID
-
-    from articles.search import index_queue as queue
     from articles.search.documents import identifier
+    from articles.search.engines import get_engine
 
-    with queue.locked_writer() as (writer, _backend, _index):
-        writer.delete_by_term(ID, identifier(indexed_archive[0].pk))
+    engine = get_engine()
+    with engine.write_lock(), engine.batch() as batch:
+        batch.remove_identifier(identifier(indexed_archive[0].pk))
     output = ensure_index()
     assert "1 missing, 0 stale, 0 orphaned" in output
     assert "repaired" in output

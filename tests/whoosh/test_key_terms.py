@@ -3,6 +3,7 @@ ones Whoosh's own more-like-this would pick, on a real index of several
 segments, before and after an editor's save."""
 import pytest
 
+from articles.search.engines import get_engine
 from articles.search.engines.whoosh import key_terms as key_terms_module
 from articles.search import service
 from articles.search.engines.whoosh.key_terms import key_terms
@@ -41,7 +42,7 @@ def whoosh_key_terms(searcher, text):
 
 
 def test_key_terms_are_whooshs_over_several_segments(archive):
-    searcher = service._backend().searcher()
+    searcher = get_engine().searcher()
     assert len(searcher.reader().leaf_readers()) >= len(TEXTS)
     for article in archive:
         expected = whoosh_key_terms(searcher, text_of(article))
@@ -53,9 +54,9 @@ def test_key_terms_are_whooshs_over_several_segments(archive):
 
 def test_a_saved_article_changes_the_key_terms_as_it_changes_whooshs(archive, make_article, index_articles):
     text = text_of(archive[0])
-    before = key_terms(service._backend().searcher(), "text", text, 12)
+    before = key_terms(get_engine().searcher(), "text", text, 12)
     index_articles(make_article(title="إسطنبول", body="إسطنبول " * 30))
-    searcher = service._backend().searcher()
+    searcher = get_engine().searcher()
     after = key_terms(searcher, "text", text, 12)
     assert after == whoosh_key_terms(searcher, text)
     # إسطنبول is no longer rare: it weighs less than before.
@@ -64,7 +65,7 @@ def test_a_saved_article_changes_the_key_terms_as_it_changes_whooshs(archive, ma
 
 
 def test_text_without_known_words_has_no_key_terms(archive):
-    searcher = service._backend().searcher()
+    searcher = get_engine().searcher()
     assert key_terms(searcher, "text", "كلمةمجهولةتماما أخرىمجهولة", 12) == []
     assert key_terms(searcher, "text", "في من على", 12) == []
     assert key_terms(searcher, "text", "", 12) == []

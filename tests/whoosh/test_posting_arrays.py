@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from articles.search import indexing
+from articles.search.engines.whoosh import writing
 from articles.search.engines.whoosh import posting_arrays, scoring
 from articles.search.engines.whoosh import segment_cache as segments
 from articles.search.service import SearchRequest, related_articles, search_articles
-from tests.test_rebuild import _documents, varied_archive  # noqa: F401 (a fixture)
+from tests.whoosh.test_rebuild import _documents, varied_archive  # noqa: F401 (a fixture)
 
 QUERIES = ["الرئيس", "النفط الأسعار", '"الرئيس قال"', "الحكومة -النفط", "2024", "الانتخا*"]
 
@@ -27,7 +28,7 @@ def forget_opened_arrays():
 
 
 def arrays_files():
-    folder = indexing.get_backend().index.storage.folder
+    folder = writing.get_backend().index.storage.folder
     return sorted(name for name in os.listdir(folder) if name.endswith("." + posting_arrays.EXTENSION))
 
 
@@ -44,7 +45,7 @@ def test_posting_arrays_are_the_postings_the_blocks_hold(varied_archive, tmp_pat
 
     from articles.search.engines.whoosh.rebuild_writer import RebuildWriter
 
-    ix = FileStorage(str(tmp_path)).create_index(indexing.get_backend().schema)
+    ix = FileStorage(str(tmp_path)).create_index(writing.get_backend().schema)
     writer = RebuildWriter(ix, codec=W3Codec(blocklimit=4), pool_limit_mb=0.05)
     for document in _documents():
         writer.add_document(**document)
@@ -83,13 +84,13 @@ def related_results(articles):
 def fresh_process_state():
     segments.cache.clear()
     posting_arrays.clear()
-    indexing.get_backend()._forget_searcher()
+    writing.get_backend()._forget_searcher()
 
 
 @pytest.mark.parametrize("procs", [1, 2])
 def test_a_rebuilt_index_searches_alike_with_its_posting_arrays_and_without(varied_archive, procs, monkeypatch):
     indexing.rebuild(procs=procs, batch_size=7)
-    assert len(arrays_files()) == len(indexing.get_backend().index.refresh()._segments())
+    assert len(arrays_files()) == len(writing.get_backend().index.refresh()._segments())
     with_arrays = search_results(), related_results(varied_archive)
     assert any(total for total, _hits in with_arrays[0])
     assert any(with_arrays[1])
@@ -103,7 +104,7 @@ def test_a_damaged_posting_arrays_file_is_left_aside(varied_archive, caplog):
     indexing.rebuild(procs=1)
     before = search_results()
     (name,) = arrays_files()
-    path = os.path.join(indexing.get_backend().index.storage.folder, name)
+    path = os.path.join(writing.get_backend().index.storage.folder, name)
     with open(path, "r+b") as file:
         file.truncate(os.path.getsize(path) - 10)
 
@@ -117,12 +118,12 @@ def test_posting_arrays_go_with_their_segment(varied_archive, make_article, djan
     """An editor's save adds a segment Whoosh writes (no arrays); a merge of
     them all leaves no arrays file behind."""
     indexing.rebuild(procs=2, batch_size=7)
-    assert len(arrays_files()) == len(indexing.get_backend().index.refresh()._segments()) >= 1
+    assert len(arrays_files()) == len(writing.get_backend().index.refresh()._segments()) >= 1
     with django_capture_on_commit_callbacks(execute=True):
         make_article(title="الرئيس في زيارة", body="قال الرئيس إن الزيارة ناجحة.")
     assert search_results()[0][0] == sum(1 for a in varied_archive if "الرئيس" in a.body) + 1
 
-    indexing.get_backend().index.optimize()
+    writing.get_backend().index.optimize()
     fresh_process_state()
 
     assert arrays_files() == []
