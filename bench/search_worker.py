@@ -9,7 +9,7 @@ ENGINE is one of:
   ours-reopen    the same, but with a new Whoosh searcher for every query
                  (as haystack does), to measure what the long-lived one saves;
   ours-exact     the same, scoring every match (no cap on the candidates,
-                 articles.search.bitmaps.CANDIDATES = None);
+                 articles.search.engines.whoosh.planner.CANDIDATES = None);
   stock          haystack's SearchQuerySet(using="stock").auto_query(q), first
                  page of 20 results, on haystack's stock Whoosh index.
 
@@ -29,18 +29,18 @@ import django  # noqa: E402
 
 def engine(name):
     if name in ("ours", "ours-reopen", "ours-exact"):
-        from articles.search import indexing
+        from articles.search.engines import get_engine
         from articles.search.service import SearchRequest, search_articles
 
-        backend = indexing.get_backend()
+        engine = get_engine()
         if name == "ours-exact":
-            from articles.search import bitmaps
+            from articles.search.engines.whoosh import planner
 
-            bitmaps.CANDIDATES = None
+            planner.CANDIDATES = None
 
         def run(q):
             if name == "ours-reopen":
-                backend._searcher = None  # the next searcher() opens a new one
+                engine.backend._searcher = None  # the next searcher() opens a new one
             return search_articles(SearchRequest(q=q)).total
 
         return run

@@ -308,7 +308,7 @@ def test_scoring_fewer_candidates_keeps_the_exact_total_facets_and_best_hit(
         best = make_article(title="أسعار النفط", body="النفط والنفط: أسعار النفط ترتفع، والنفط يقود الأسواق.")
     exact = search_articles(SearchRequest(q="أسعار النفط"))
 
-    monkeypatch.setattr(bitmaps, "CANDIDATES", 7)
+    monkeypatch.setattr(planner, "CANDIDATES", 7)
     capped = search_articles(SearchRequest(q="أسعار النفط", page_size=10))
 
     assert capped.total == exact.total == 31

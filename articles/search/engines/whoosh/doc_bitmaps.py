@@ -25,7 +25,7 @@ after an editor's save only the new small segment is read, not the whole
 index.
 
 This gives the exact total and exact facet counts of every search cheaply,
-and bounds the scoring: when a query matches more than CANDIDATES
+and bounds the scoring: when a query matches more than planner.CANDIDATES
 documents, only the CANDIDATES most promising ones are scored by the full
 query (those holding the most of its words, then those with its words in
 the headline; see `candidates`), the others could not reach the first pages.
@@ -44,9 +44,6 @@ from whoosh.reading import TermNotFound
 
 from articles.search.engines.whoosh import scoring, segment_cache
 
-# Above this many matches, only this many are scored (the rest keep their
-# place in the total and the facet counts). None scores every match.
-CANDIDATES = 1500
 TERM_CACHE_SIZE = 4000
 
 _lock = threading.Lock()

@@ -14,7 +14,6 @@ from articles.search.engines.whoosh import scoring
 from articles.search.engines.whoosh.doc_bitmaps import (
     _MISSING,
     ATTRIBUTE,
-    CANDIDATES,
     _docnums,
     _is_bonus,
     _match,
@@ -24,6 +23,9 @@ from articles.search.engines.whoosh.doc_bitmaps import (
 )
 from articles.search.engines.whoosh.query_builder import Prefix
 
+# Above this many matches, only this many are scored (the rest keep their
+# place in the total and the facet counts). None scores every match.
+CANDIDATES = 1500
 
 def _word_queries(query):
     """The per-word parts of a query as articles.search.query builds it: the
