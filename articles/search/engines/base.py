@@ -162,10 +162,15 @@ class SearchEngine(ABC):
         on, so every app server's cached pages of the old one are dropped.
         The index has committed already: a database that cannot be written
         now costs stale cached pages until their timeout, never the edit."""
+        from django.db import transaction
+
         try:
             from articles.search import archive_state
 
-            archive_state.bump()
+            # A savepoint of its own: a failure must not break a caller's
+            # transaction (a test's, a command's) along with it.
+            with transaction.atomic():
+                archive_state.bump()
         except Exception:
             logger.exception("the archive version could not be moved on; cached pages may be stale for a while")
 
