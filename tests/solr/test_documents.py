@@ -68,3 +68,9 @@ def test_an_article_document_has_every_declared_field(make_article):
     assert "lead" not in document  # empty lead: no tokens, no field
     exact_terms = {token["t"] for token in json.loads(document["exact"])["tokens"]}
     assert "مفاوضات" in exact_terms and "اسطنبول" in exact_terms
+
+
+def test_a_word_too_long_for_any_query_is_left_out_and_positions_kept():
+    found = positions(tokens("سلام " + "x" * (documents.MAX_TERM_CHARS + 1) + " حرب", "exact"))
+    assert [term for term, _ in found] == ["سلام", "سلام", "حرب", "حرب"]
+    assert found[-1][1] == 2

@@ -20,7 +20,12 @@ import json
 from articles.search.analysis import field_tokens
 from articles.search.documents import prepare
 from articles.search.fields import ArabicTextField
+from articles.search.query import MAX_QUERY_CHARS
 
+# Longer terms are left out: no query can hold them (articles.search.query
+# keeps MAX_QUERY_CHARS of what a reader types), and Lucene refuses a term
+# of more than 32766 bytes, with the whole request that carries it.
+MAX_TERM_CHARS = MAX_QUERY_CHARS
 # Copies of a weight-1 token; see the module docstring. The schema's k1 is
 # BM25_K1 * TF_SCALE (tests/solr/test_configset.py holds them together).
 TF_SCALE = 2
@@ -44,6 +49,8 @@ def pre_analysed(text, form):
     tokens = []
     previous = -1
     for token in field_tokens(text, form):
+        if len(token.term) > MAX_TERM_CHARS:
+            continue  # the next token's increment keeps the gap
         for _copy in range(token_copies(token.weight)):
             tokens.append({"t": token.term, "i": token.position - previous})
             previous = token.position
