@@ -179,3 +179,25 @@ class IndexOperation(models.Model):
 
     def __str__(self):
         return f"article {self.article_pk}"
+
+
+class ArchiveState(models.Model):
+    """The archive's version: one row, moved on after every commit of the
+    search index (articles.search.archive_state.bump).
+
+    Caches are keyed by it (articles.caching), so when app servers on
+    several machines share one database and one search cluster, a change
+    made on any of them makes every server's cached pages of the old
+    version unreachable at once. Whoosh, on one machine, keys them by its
+    index's generation instead.
+    """
+
+    version = models.PositiveBigIntegerField(_("version"), default=0)
+    changed = models.DateTimeField(_("changed"))
+
+    class Meta:
+        verbose_name = _("archive state")
+        verbose_name_plural = _("archive state")
+
+    def __str__(self):
+        return f"version {self.version}"
