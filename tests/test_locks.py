@@ -96,9 +96,8 @@ def try_in_thread(lock, wait=0.0, name=NAME):
 def test_a_second_holder_waits_then_gets_index_busy(lock):
     with Holder(lock):
         started = time.monotonic()
-        with pytest.raises(IndexBusy, match=NAME):
-            with lock(NAME, 0.3):
-                pytest.fail("two holders at once")
+        with pytest.raises(IndexBusy, match=NAME), lock(NAME, 0.3):
+            pytest.fail("two holders at once")
         waited = time.monotonic() - started
     assert 0.3 <= waited < 3
     # Let go: the next one gets it at once.
@@ -121,10 +120,13 @@ def test_other_names_are_other_locks(lock):
 
 
 def test_the_lock_is_let_go_when_the_block_raises(lock):
-    with pytest.raises(ValueError):
+    def write_and_fail():
         with lock(NAME, 1):
             assert not try_in_thread(lock)
             raise ValueError("the index write failed")
+
+    with pytest.raises(ValueError, match="the index write failed"):
+        write_and_fail()
     assert try_in_thread(lock)
 
 
@@ -147,9 +149,8 @@ def test_a_waiter_stops_waiting_when_the_work_is_done(lock):
 def test_the_wait_is_not_overrun(lock):
     with Holder(lock):
         started = time.monotonic()
-        with pytest.raises(IndexBusy):
-            with lock(NAME, 0):
-                pass
+        with pytest.raises(IndexBusy), lock(NAME, 0):
+            pass
         assert time.monotonic() - started < 0.5
 
 
@@ -213,9 +214,8 @@ def holder_process(name=NAME):
 
 def test_another_process_holding_the_lock(db):
     with holder_process() as process:
-        with pytest.raises(IndexBusy):
-            with locks.database_lock(NAME, 0.3):
-                pass
+        with pytest.raises(IndexBusy), locks.database_lock(NAME, 0.3):
+            pass
         process.stdin.write("let go\n")
         process.stdin.flush()
         with locks.database_lock(NAME, 10) as held:
