@@ -12,6 +12,10 @@ import tempfile
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 os.environ["NEWSROOM_VAR_DIR"] = tempfile.mkdtemp(prefix=f"newsroom-test-{_WORKER}-")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# The shared caches stay files in that folder on the cluster pass too: a Solr
+# SEARCH_URL would make them database caches, which conftest's fresh_cache
+# cannot clear in tests without a database. test_archive_state.py tests those.
+os.environ["SHARED_CACHE_URL"] = "files"
 os.environ.setdefault("DEBUG", "0")
 
 from newsroom.settings import *  # noqa: E402,F401,F403

@@ -1,9 +1,11 @@
-"""The archive's version in the database (articles.search.archive_state).
+"""The archive's version in the database (articles.search.archive_state),
+and the shared caches keyed by it (SHARED_CACHE_URL).
 
 Concurrent bumps run against a real database file on SQLite (with the
 site's WAL and busy-timeout settings: the test database is in memory) and
 against the test database on PostgreSQL, from threads and from processes."""
 import copy
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,10 +16,14 @@ from urllib.parse import quote
 
 import dj_database_url
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.utils import load_backend
+from django.http import HttpResponse
+from django.test import RequestFactory
 
+from articles import caching
 from articles.models import ArchiveState, Article
 from articles.search import archive_state
 
@@ -178,3 +184,118 @@ def test_bumps_from_processes_at_once_each_count(shared_database, tmp_path):
         process.stderr.close()
     assert failures == []
     assert read_version(connect) == 3 * BUMPS
+
+
+# ---------------------------------------------------------------------------
+# The shared caches, keyed by the version
+
+
+@pytest.fixture
+def database_caches(db, settings):
+    """The "shared" and "security" caches of a cluster (SHARED_CACHE_URL=db),
+    their tables made as migrate makes them."""
+    settings.CACHES = {**settings.CACHES, **_load_settings(SHARED_CACHE_URL="db").CACHES}
+    call_command("createcachetable", verbosity=0)
+    from django.core.cache import caches
+
+    assert type(caches["shared"]).__name__ == "DatabaseCache"
+    return caches
+
+
+def test_values_in_the_database_cache_last_until_a_bump(database_caches):
+    made = []
+
+    def compute():
+        made.append(1)
+        return {"ids": [3, 1, 2], "title": "أخبار الطقس"}
+
+    def read():
+        return caching.cached("related:7", compute, version=archive_state.current_version(), store="shared")
+
+    assert read() == read() == {"ids": [3, 1, 2], "title": "أخبار الطقس"}
+    assert len(made) == 1
+    archive_state.bump()
+    assert read()["title"] == "أخبار الطقس"
+    assert len(made) == 2
+
+
+def test_pages_in_the_database_cache_are_unreachable_after_a_bump(database_caches, monkeypatch):
+    monkeypatch.setattr(caching, "archive_version", archive_state.current_version)
+    served = []
+
+    @caching.cache_page_until_change(store="shared")
+    def page(request):
+        served.append(1)
+        return HttpResponse(f"<p>نتائج البحث {len(served)}</p>", content_type="text/html; charset=utf-8")
+
+    def get():
+        return page(RequestFactory().get("/search/", {"q": "أمطار"})).content.decode()
+
+    first = get()
+    assert get() == first == "<p>نتائج البحث 1</p>"
+    archive_state.bump()
+    assert get() == "<p>نتائج البحث 2</p>"
+    assert len(served) == 2
+
+
+def test_sign_in_counters_live_in_their_own_table(database_caches):
+    from articles import security
+
+    window = security.Window(security._key("login", "10.0.0.1"), 60)
+    assert window.hit()[0] == 1 and window.hit()[0] == 2
+    database_caches["shared"].clear()  # a full page cache culled or emptied
+    assert window.count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM newsroom_cache_security")
+        assert cursor.fetchone()[0] == 1
+
+
+def _load_settings(**env):
+    """newsroom/settings.py run afresh under these environment variables
+    (None removes one), as a module of its own: Django's settings are untouched."""
+    saved = dict(os.environ)
+    try:
+        for name, value in env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        spec = importlib.util.spec_from_file_location("newsroom_settings_probe", REPO / "newsroom" / "settings.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_one_machine_keeps_its_caches_in_files_by_default():
+    loaded = _load_settings(SHARED_CACHE_URL=None, SEARCH_URL=None)
+    assert loaded.SHARED_CACHE_URL == "files"
+    assert loaded.CACHES["shared"]["BACKEND"] == "articles.caching.SharedFileCache"
+    assert loaded.CACHES["security"]["BACKEND"].endswith("FileBasedCache")
+
+
+def test_a_solr_site_shares_its_caches_through_the_database_by_default():
+    loaded = _load_settings(SHARED_CACHE_URL=None, SEARCH_URL="solr://127.0.0.1:8983/solr/news")
+    assert loaded.SHARED_CACHE_URL == "db"
+    assert loaded.CACHES["shared"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert loaded.CACHES["shared"]["LOCATION"] == "newsroom_cache"
+    assert loaded.CACHES["security"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert loaded.CACHES["security"]["LOCATION"] == "newsroom_cache_security"
+    # ...unless told to keep them on this machine.
+    loaded = _load_settings(SHARED_CACHE_URL="files", SEARCH_URL="solr://127.0.0.1:8983/solr/news")
+    assert loaded.CACHES["shared"]["BACKEND"] == "articles.caching.SharedFileCache"
+
+
+def test_shared_cache_urls():
+    loaded = _load_settings(SHARED_CACHE_URL="db://site_cache")
+    assert [loaded.CACHES[name]["LOCATION"] for name in ("shared", "security")] == ["site_cache", "site_cache_security"]
+    loaded = _load_settings(SHARED_CACHE_URL="redis://127.0.0.1:6379/2")
+    for name, prefix in (("shared", "newsroom-shared"), ("security", "newsroom-security")):
+        assert loaded.CACHES[name]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+        assert loaded.CACHES[name]["LOCATION"] == "redis://127.0.0.1:6379/2"
+        assert loaded.CACHES[name]["KEY_PREFIX"] == prefix
+    for wrong in ("memcached://127.0.0.1", "db://drop table", "db://x;y"):
+        with pytest.raises(ImproperlyConfigured, match="SHARED_CACHE_URL"):
+            _load_settings(SHARED_CACHE_URL=wrong)
