@@ -335,7 +335,9 @@ def _explain(error):
     if isinstance(error, IntegrityError):
         text = str(error)
         for field in ("url", "external_id", "fingerprint"):
-            if f"article.{field}" in text:
+            # SQLite: "UNIQUE constraint failed: articles_article.url";
+            # PostgreSQL: "... DETAIL:  Key (url)=(...) already exists."
+            if f"article.{field}" in text or f"Key ({field})=" in text:
                 what = {"url": "URL", "external_id": "id", "fingerprint": "title and text"}[field]
                 return f"another article already has the same {what}"
         return f"not saved: {text}"
