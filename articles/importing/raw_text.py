@@ -153,8 +153,9 @@ _PUBLISHED_KEYS = _keys(*_PUBLISHED_LABELS)
 
 def clean_line(line):
     """One line as a paragraph: every kind of space (NBSP included) made a
-    single space, trimmed; a byte-order mark dropped."""
-    return _SPACES_RE.sub(" ", line.replace("\ufeff", "")).strip()
+    single space, trimmed; a byte-order mark and NULs dropped (PostgreSQL
+    cannot store a NUL, and the text must be the same on either database)."""
+    return _SPACES_RE.sub(" ", line.replace("\ufeff", "").replace("\x00", "")).strip()
 
 
 def parse_date(text):

@@ -124,7 +124,9 @@ def _text(mapping, field, required=False):
         value = str(value)
     if not isinstance(value, str):
         raise RecordError(f"{field}: expected text, found {_kind(value)}")
-    return value
+    # No reader wants a NUL, and PostgreSQL cannot store one: dropped, so
+    # that an import keeps the same text on SQLite and on PostgreSQL.
+    return value.replace("\x00", "")
 
 
 def _name(value, field, limit):
