@@ -64,7 +64,7 @@ def source_list(request):
 
 @cache_page_until_change
 def source_detail(request, slug):
-    source = get_object_or_404(Source, slug=slug)
+    source = _by_slug(Source, slug)
     articles = Article.objects.by_source(source).published().for_listing()
     return render(request, "articles/source_detail.html", {"source": source, "page_obj": listing_page(request, articles)})
 
@@ -76,9 +76,17 @@ def topic_list(request):
 
 @cache_page_until_change
 def topic_detail(request, slug):
-    topic = get_object_or_404(Topic, slug=slug)
+    topic = _by_slug(Topic, slug)
     articles = Article.objects.in_topic(topic).published().for_listing()
     return render(request, "articles/topic_detail.html", {"topic": topic, "page_obj": listing_page(request, articles)})
+
+
+def _by_slug(model, slug):
+    """The source or topic of this slug, or 404. No slug holds a NUL, and
+    PostgreSQL refuses to look one up (an error where SQLite finds nothing)."""
+    if "\x00" in slug:
+        raise Http404
+    return get_object_or_404(model, slug=slug)
 
 
 def _month_counts(queryset):
