@@ -44,8 +44,16 @@ def _batches(items, size=BULK_BATCH_SIZE):
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
+class NulFreeSearch:
+    """Search terms (the changelist's, the autocomplete's) lose their NULs:
+    PostgreSQL refuses a query holding one, where SQLite finds nothing."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
+
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(NulFreeSearch, admin.ModelAdmin):
     form = TopicAdminForm
     list_display = ["name", "slug", "article_count"]
     search_fields = ["name", "slug"]
@@ -63,7 +71,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(NulFreeSearch, admin.ModelAdmin):
     form = SourceAdminForm
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "slug", "homepage_link", "article_count"]
@@ -88,7 +96,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(NulFreeSearch, admin.ModelAdmin):
     form = ArticleAdminForm
     formfield_overrides = HTTPS_URLS
     list_display = ["title", "source", "published", "topic_list", "updated", "permalink"]
