@@ -52,11 +52,16 @@ def solr_index(solr_engine, search_index):
 
 
 def cluster(*args):
-    """scripts/cluster with these arguments (stop-node N, start-node N)."""
+    """scripts/cluster with these arguments (stop-node N, start-node N), on
+    the cluster of `scripts/cluster up`: tests/settings.py points
+    NEWSROOM_VAR_DIR at this test process's own folder, so the cluster's is
+    named (NEWSROOM_CLUSTER_DIR, or the default var/cluster)."""
+    env = dict(os.environ)
+    env.setdefault("NEWSROOM_CLUSTER_DIR", str(REPO / "var" / "cluster"))
     return subprocess.run(
         [str(REPO / "scripts" / "cluster"), *args],
         cwd=REPO,
-        env=dict(os.environ),
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
