@@ -87,7 +87,6 @@ def _advisory_lock(connection, name, wait, still_needed):
     try:
         yield True
     finally:
-        connection.close_at = close_at
         _log_long_hold(name, locked_at)
         if connection.connection is not session:
             # Closed under us after all (an error, close_all()): the server
@@ -95,6 +94,7 @@ def _advisory_lock(connection, name, wait, still_needed):
             # would only warn that it holds no such lock.
             logger.warning("the connection holding lock %r was closed; the lock went with it", name)
         else:
+            connection.close_at = close_at
             _advisory_unlock(connection, key, name)
 
 
