@@ -228,6 +228,46 @@ CACHES["security"] = {
     "LOCATION": str(VAR_DIR / "cache" / "security"),
     "OPTIONS": {"MAX_ENTRIES": 10000},
 }
+
+
+def _shared_caches(url):
+    """The "shared" and "security" caches for SHARED_CACHE_URL, or
+    ImproperlyConfigured saying what it may be."""
+    if url == "db" or url.startswith("db://"):
+        table = url.removeprefix("db").removeprefix("://") or "newsroom_cache"
+        if not table.isidentifier() or not table.isascii():
+            raise ImproperlyConfigured(f"SHARED_CACHE_URL {url!r}: the table name must be letters, digits and _")
+        backend = "django.core.cache.backends.db.DatabaseCache"
+        # A table each: culling a full page cache must not reset sign-in counters.
+        shared = {"LOCATION": table, "OPTIONS": {"MAX_ENTRIES": env_int("NEWSROOM_SHARED_CACHE_ENTRIES", 20000)}}
+        security = {"LOCATION": f"{table}_security", "OPTIONS": {"MAX_ENTRIES": 10000}}
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        backend = "django.core.cache.backends.redis.RedisCache"
+        # A slow Redis costs a page its cache (articles.caching), never a hang.
+        timeouts = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+        shared = {"LOCATION": url, "KEY_PREFIX": "newsroom-shared", "OPTIONS": timeouts}
+        security = {"LOCATION": url, "KEY_PREFIX": "newsroom-security", "OPTIONS": timeouts}
+    else:
+        raise ImproperlyConfigured(
+            f"SHARED_CACHE_URL {url!r} is not one of: files, db, db://<table>, redis://host:6379/0"
+        )
+    return {"BACKEND": backend, **shared}, {"BACKEND": backend, **security}
+
+
+# Several app servers must share the "shared" and "security" caches, or each
+# serves its own old pages and counts its own failed sign-ins (an attacker
+# would get the limit once per server). SHARED_CACHE_URL says where they are:
+#   files (the default)   this machine's files under var/ (one machine, Whoosh)
+#   db, db://<table>      Django's DatabaseCache in the default database, table
+#                         newsroom_cache (and <table>_security), made by migrate
+#   redis://host:6379/0   Django's RedisCache
+# A SolrCloud site defaults to db, so that DATABASE_URL and SEARCH_URL alone
+# make app servers that keep nothing of their own.
+SHARED_CACHE_URL = (env_str("SHARED_CACHE_URL", "") or "").strip() or (
+    "db" if SEARCH_URL.startswith("solr://") else "files"
+)
+if SHARED_CACHE_URL != "files":
+    CACHES["shared"], CACHES["security"] = _shared_caches(SHARED_CACHE_URL)
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: the
 # client's address is read from it only then (0: REMOTE_ADDR is the client).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

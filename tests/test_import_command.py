@@ -466,6 +466,10 @@ def test_exit_status_and_messages_of_a_real_run(tmp_path):
         "NEWSROOM_VAR_DIR": str(tmp_path / "var"),
         "DEBUG": "1",
     }
+    # An archive of its own under tmp_path, never the cluster pass's database
+    # and collection, which the exported settings would name.
+    for name in ("DATABASE_URL", "SEARCH_URL"):
+        env.pop(name, None)
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "--verbosity", "0"], env=env, check=True, timeout=120)
 
