@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.solr.cloud.MiniSolrCloudCluster;
 import org.apache.solr.common.cloud.ClusterState;
@@ -37,8 +36,9 @@ import org.apache.solr.embedded.JettySolrRunner;
  *   POST /nodes/N/stop    stop node N (1 or 2); returns once its replicas have new leaders
  *   POST /nodes/N/start   start it again on the same port; returns once its replicas are active
  *   GET  /status          one line per node: "N PORT running|stopped"
- *   POST /shutdown        stop everything and exit
  * </pre>
+ *
+ * <p>SIGTERM (scripts/cluster down) stops the nodes, then ZooKeeper.
  */
 public final class Launcher {
   private static final int NODES = 2;
@@ -47,7 +47,6 @@ public final class Launcher {
   private final MiniSolrCloudCluster cluster;
   // Ours, in node order: the cluster forgets a node that is stopped, and start order is random.
   private final List<JettySolrRunner> nodes;
-  private final CountDownLatch shutdown = new CountDownLatch(1);
 
   private Launcher(MiniSolrCloudCluster cluster) {
     this.cluster = cluster;
@@ -56,13 +55,22 @@ public final class Launcher {
     nodes.sort(Comparator.comparing(JettySolrRunner::getSolrHome));
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
     if (args.length != 2) {
       System.err.println("usage: Launcher STATE_FILE SOLR_DIR");
       System.exit(2);
     }
-    Path stateFile = Path.of(args[0]);
-    Path solrDir = Path.of(args[1]);
+    try {
+      run(Path.of(args[0]), Path.of(args[1]));
+    } catch (Throwable e) {
+      // Exit even though ZooKeeper's or Jetty's threads may live on: scripts/cluster waits for
+      // the state file or for this process to end.
+      e.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  private static void run(Path stateFile, Path solrDir) throws Exception {
     deleteRecursively(solrDir);
 
     MiniSolrCloudCluster cluster =
@@ -79,10 +87,7 @@ public final class Launcher {
     control.start();
     launcher.writeState(stateFile, control.getAddress().getPort());
     System.err.println("solrcloud: ready, state in " + stateFile);
-
-    launcher.shutdown.await();
-    control.stop(0);
-    System.exit(0); // runs the shutdown hook
+    // Jetty's, ZooKeeper's and the control server's threads keep the JVM up until SIGTERM.
   }
 
   private HttpServer controlServer() throws IOException {
@@ -92,7 +97,8 @@ public final class Launcher {
         "/",
         exchange -> {
           try {
-            respond(exchange, 200, handle(exchange.getRequestMethod(), exchange.getRequestURI().getPath()));
+            String path = exchange.getRequestURI().getPath();
+            respond(exchange, 200, handle(exchange.getRequestMethod(), path));
           } catch (IllegalArgumentException e) {
             respond(exchange, 404, e.getMessage() + "\n");
           } catch (Exception e) {
@@ -107,10 +113,6 @@ public final class Launcher {
     String[] parts = path.replaceAll("^/+|/+$", "").split("/");
     if (method.equals("GET") && path.equals("/status")) {
       return status();
-    }
-    if (method.equals("POST") && path.equals("/shutdown")) {
-      shutdown.countDown();
-      return "shutting down\n";
     }
     if (method.equals("POST") && parts.length == 3 && parts[0].equals("nodes")) {
       JettySolrRunner node = node(parts[1]);
@@ -142,7 +144,8 @@ public final class Launcher {
     }
     String name = node.getNodeName();
     cluster.stopJettySolrRunner(node);
-    // Returns once the rest can take writes too: every shard with a replica left has a live leader.
+    // Returns once the rest can take writes too: every shard with a replica left has a live
+    // leader.
     waitFor(
         "node " + name + " to leave and its shards to elect new leaders",
         state -> !state.getLiveNodes().contains(name) && everyShardLed(state));
@@ -158,7 +161,10 @@ public final class Launcher {
     String name = node.getNodeName();
     waitFor(
         "the replicas on " + name + " to recover",
-        state -> state.getLiveNodes().contains(name) && replicasActiveOn(state, name) && everyShardLed(state));
+        state ->
+            state.getLiveNodes().contains(name)
+                && replicasActiveOn(state, name)
+                && everyShardLed(state));
   }
 
   private static boolean everyShardLed(ClusterState state) {
@@ -217,12 +223,14 @@ public final class Launcher {
     out.append("SOLR_PID=").append(ProcessHandle.current().pid()).append('\n');
     out.append("ZK_PORT=").append(cluster.getZkServer().getPort()).append('\n');
     for (int i = 0; i < nodes.size(); i++) {
-      out.append("SOLR_PORT_").append(i + 1).append('=').append(nodes.get(i).getLocalPort()).append('\n');
+      out.append("SOLR_PORT_").append(i + 1).append('=');
+      out.append(nodes.get(i).getLocalPort()).append('\n');
     }
     out.append("CONTROL_PORT=").append(controlPort).append('\n');
     Path partial = stateFile.resolveSibling(stateFile.getFileName() + ".partial");
     Files.writeString(partial, out.toString(), StandardCharsets.UTF_8);
-    Files.move(partial, stateFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        partial, stateFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
   private void stopAll() {
