@@ -35,6 +35,13 @@ from articles.search.engines.solr.writing import SolrBatch, index_everything
 logger = logging.getLogger(__name__)
 
 ARTICLE_CT = "articles.article"
+# ExactStatsCache gathers a field's length statistics only from the shards
+# where the query's terms of that field build a scorer: a phrase none of
+# whose words a shard holds leaves that shard's documents out of the
+# field's average length and document count, and two shards would score
+# unlike one index. Naming the scored fields (StatsCache.FIELDS_KEY, "!"
+# between them as StatsUtil reads it) makes every shard send them.
+STATS_FIELDS = ("solr.stats.fields", "!".join(query_compiler.PREFIX_FIELDS + ("skeleton",)))
 # How long a rebuild waits for the write lock (seconds).
 REBUILD_LOCK_WAIT = 600
 # Spelling suggestions asked of Solr per word (then held to our rule).
@@ -89,6 +96,7 @@ class SolrEngine(SearchEngine):
             ("start", str(max(0, query.offset))),
             ("rows", str(max(0, query.limit))),
             ("fl", "django_id,score"),
+            STATS_FIELDS,
         ]
         for name, value in query.filters:
             if name not in FACET_FIELDS:
@@ -169,6 +177,7 @@ class SolrEngine(SearchEngine):
                 ("sort", "score desc,pk asc"),
                 ("rows", str(limit)),
                 ("fl", "django_id"),
+                STATS_FIELDS,
             ]
         )
         return [int(doc["django_id"]) for doc in answer["response"]["docs"]]
