@@ -6,6 +6,7 @@ engine gets the counts its own way (Whoosh from its segments, Solr from
 the terms component) and picks with this one function, so both pick the
 same words from the same counts.
 """
+
 from math import log
 
 # How many key terms pick an article's related stories.

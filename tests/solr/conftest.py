@@ -5,6 +5,7 @@ SEARCH_URL=solr://...); tests/settings.py gives each test process a
 collection alias of its own (<alias>_test_<worker>), which the session
 fixture creates and deletes with its collections at the end.
 """
+
 import os
 import subprocess
 from pathlib import Path
@@ -48,7 +49,7 @@ def drop_collections(engine):
 def solr_index(solr_engine, search_index):
     """An empty collection for this test (emptied again after it); articles
     are indexed with search_index.sync_articles([...])."""
-    yield search_index
+    return search_index
 
 
 def cluster(*args):

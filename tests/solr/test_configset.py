@@ -1,6 +1,7 @@
 """Our Solr configset agrees with the code that writes and queries it: the
 fields of the index declaration, BM25's parameters scaled as documents.py
 scales frequencies, distributed IDF. No cluster needed."""
+
 import io
 import xml.etree.ElementTree as ET
 import zipfile
@@ -49,7 +50,7 @@ def test_every_declared_field_is_in_the_schema_with_its_analysis(schema):
 def test_bm25_parameters_are_ours_with_k1_scaled_like_the_frequencies(schema):
     types = field_types(schema)
     fields = {node.get("name"): node.get("type") for node in schema.findall("field")}
-    for name in query.TEXT_FIELDS + ("exact", "skeleton"):
+    for name in (*query.TEXT_FIELDS, "exact", "skeleton"):
         parameters = bm25(types[fields[name]])
         assert float(parameters["k1"]) == pytest.approx(query.BM25_K1 * documents.TF_SCALE)
         assert float(parameters["b"]) == pytest.approx(query.BM25_FIELD_B.get(name, query.BM25_B))

@@ -1,6 +1,7 @@
 """Articles as Solr documents (articles.search.engines.solr.documents): our
 analysis's tokens, pre-analysed, with the readings of a word at one
 position and token weights kept as whole frequencies. No cluster needed."""
+
 import datetime
 import json
 
@@ -50,7 +51,9 @@ def test_a_text_of_stop_words_only_leaves_the_field_out():
 
 def test_field_values_as_solr_takes_them():
     index = article_index()
-    assert documents.solr_value(index.fields["published"], datetime.date(2018, 5, 1)) == "2018-05-01T00:00:00Z"
+    assert (
+        documents.solr_value(index.fields["published"], datetime.date(2018, 5, 1)) == "2018-05-01T00:00:00Z"
+    )
     assert documents.solr_value(index.fields["topics"], ["a", "", "b"]) == ["a", "b"]
     assert documents.solr_value(index.fields["source"], None) is None
 

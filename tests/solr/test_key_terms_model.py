@@ -1,6 +1,7 @@
 """The shared Bo1 key-term pick (articles.search.key_terms_model) is
 Whoosh's own arithmetic, so both engines pick the same related-story words
 from the same counts."""
+
 import pytest
 from whoosh import classify
 

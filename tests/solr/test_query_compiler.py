@@ -1,6 +1,7 @@
 """The Solr query compiler (articles.search.engines.solr.query_compiler):
 the same query as the Whoosh builder, written so that no reader's text
 becomes query syntax. Pure: no cluster needed."""
+
 import re
 
 import pytest
@@ -41,7 +42,13 @@ def canonical_whoosh(node):
     if isinstance(node, wq.Term):
         return ("term", node.fieldname, node.text, round(node.boost, 6))
     if isinstance(node, wq.Phrase):
-        return ("phrase", node.fieldname, tuple(node.words), "exact" if node.slop == 1 else "near", round(node.boost, 6))
+        return (
+            "phrase",
+            node.fieldname,
+            tuple(node.words),
+            "exact" if node.slop == 1 else "near",
+            round(node.boost, 6),
+        )
     if isinstance(node, wq.AndMaybe):
         return ("and_maybe", canonical_whoosh(node.a), canonical_whoosh(node.b))
     if isinstance(node, wq.AndNot):
@@ -58,7 +65,13 @@ def canonical_solr(node):
     if isinstance(node, qc.Term):
         return ("term", node.field, node.text, round(node.boost, 6))
     if isinstance(node, qc.Phrase):
-        return ("phrase", node.field, tuple(node.terms), "exact" if node.slop == 0 else "near", round(node.boost, 6))
+        return (
+            "phrase",
+            node.field,
+            tuple(node.terms),
+            "exact" if node.slop == 0 else "near",
+            round(node.boost, 6),
+        )
     if isinstance(node, qc.AllMaybe):
         return ("and_maybe", canonical_solr(node.required), canonical_solr(node.optional))
     if isinstance(node, qc.Without):
@@ -81,7 +94,7 @@ def canonical_solr(node):
         "+غزة هدنة",
         '+غزة "وقف إطلاق النار" هدنة -حماس',
         "-حماس غزة",
-        "روسيا -\"البيت الأبيض\" أوكرانيا",
+        'روسيا -"البيت الأبيض" أوكرانيا',
         "COVID-19 لقاح",
         "بالمفاوضات وللحكومة",
     ],
@@ -104,7 +117,11 @@ def test_a_prefix_is_its_words_scored_as_terms_in_each_field():
     }
     built = qc.build(parsed, expansions)
     routes = {canonical_solr(child) for child in built.children}
-    assert ("or", tuple(sorted([repr(("term", "title", "مفاوض", 1.0)), repr(("term", "title", "مفاوضات", 1.0))])), 3.0) in routes
+    assert (
+        "or",
+        tuple(sorted([repr(("term", "title", "مفاوض", 1.0)), repr(("term", "title", "مفاوضات", 1.0))])),
+        3.0,
+    ) in routes
     assert ("term", "text", "مفاوض", 1.0) in routes
     # No field has a word the prefix starts and the expansion says so: nothing.
     assert qc.build(parsed, {}) is qc.NOTHING
@@ -124,7 +141,7 @@ def test_a_required_prefix_that_starts_no_word_matches_nothing():
 
 def test_an_optional_prefix_that_starts_no_word_leaves_the_rest():
     built = qc.build(query.parse("مفاوض* غزة"), {})
-    assert qc.to_lucene(built).startswith("(title:\"غزه\"^3")
+    assert qc.to_lucene(built).startswith('(title:"غزه"^3')
 
 
 def test_proximity_slop_covers_whoosh_gaps_in_lucene_moves():
@@ -156,7 +173,7 @@ def _balanced(lucene):
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_stays_inside_quoted_terms(text):
-    built = qc.build(query.parse(text), {("exact", "مفاوض\\\""): (['a"b\\'], True)})
+    built = qc.build(query.parse(text), {("exact", 'مفاوض\\"'): (['a"b\\'], True)})
     if built is None or built is qc.NOTHING:
         return
     lucene = qc.to_lucene(built)

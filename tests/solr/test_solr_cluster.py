@@ -1,6 +1,7 @@
 """Writing to a live SolrCloud and keeping it serving: batches visible at
 once, a rebuild readers never notice, a stopped node, two shards that score
 like one index, the set-up command."""
+
 import io
 import threading
 import time
@@ -24,7 +25,11 @@ def found(engine, text, **options):
 
 
 def engine_like(engine, **changes):
-    options = {"hosts": engine.nodes.hosts, "core_path": engine.nodes.core_path, "collection": engine.collection}
+    options = {
+        "hosts": engine.nodes.hosts,
+        "core_path": engine.nodes.core_path,
+        "collection": engine.collection,
+    }
     return SolrEngine(**{**options, **changes})
 
 
@@ -94,7 +99,9 @@ def test_a_rebuild_serves_the_old_collection_until_the_new_one_is_whole(
     after = solr_engine.admin.alias_targets(solr_engine.collection)
     assert after != before and len(after) == 1
     assert not set(before) & solr_engine.admin.collections()  # the old one is gone
-    assert sorted(found(solr_engine, "انتخابات", limit=50)) == sorted(a.pk for a in old_articles + [unindexed])
+    assert sorted(found(solr_engine, "انتخابات", limit=50)) == sorted(
+        a.pk for a in [*old_articles, unindexed]
+    )
 
 
 def test_searches_keep_answering_while_a_node_is_stopped(solr_engine, solr_index, make_article):
@@ -131,10 +138,12 @@ def test_searches_keep_answering_while_a_node_is_stopped(solr_engine, solr_index
     assert all(answer == expected for answer in answers)
 
 
-def test_a_host_that_does_not_answer_is_skipped_and_none_is_a_clear_error(solr_engine, solr_index, make_article):
+def test_a_host_that_does_not_answer_is_skipped_and_none_is_a_clear_error(
+    solr_engine, solr_index, make_article
+):
     article = make_article(title="كأس العالم", body="انطلقت كأس العالم.")
     solr_index.sync_articles([article.pk])
-    with_dead = engine_like(solr_engine, hosts=["127.0.0.1:9"] + solr_engine.nodes.hosts)
+    with_dead = engine_like(solr_engine, hosts=["127.0.0.1:9", *solr_engine.nodes.hosts])
     assert found(with_dead, "كأس") == [article.pk]
     assert found(with_dead, "كأس") == [article.pk]  # the good node first now
 
@@ -174,7 +183,9 @@ def test_two_shards_score_like_one_index(solr_engine, make_article):
         for text in ("مفاوضات إسطنبول", "روسيا", '"مفاوضات السلام"', "المفاوضات -إسطنبول", "ترمب"):
             sharded = two.search(EngineQuery(parsed=query.parse(text)))
             single = one.search(EngineQuery(parsed=query.parse(text)))
-            assert [(h.article_id, h.score) for h in sharded.hits] == [(h.article_id, h.score) for h in single.hits]
+            assert [(h.article_id, h.score) for h in sharded.hits] == [
+                (h.article_id, h.score) for h in single.hits
+            ]
             assert sharded.hits
     finally:
         from tests.solr.conftest import drop_collections

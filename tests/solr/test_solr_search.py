@@ -1,6 +1,7 @@
 """Searching a live SolrCloud collection as a reader would: Arabic found by
 its normalised forms, filters and facet counts, sorting, pages, phrases,
 exclusions, prefixes, hostile text, related stories and spelling."""
+
 import datetime
 
 import pytest
@@ -46,8 +47,12 @@ def test_words_are_found_by_their_normalised_forms_and_other_spellings(solr_engi
 
 
 def test_filters_narrow_the_hits_and_facets_count_every_match(solr_engine, index, make_article):
-    a = make_article(title="غزة اليوم", source="الجزيرة", topics=["سياسة"], published=datetime.date(2023, 1, 2))
-    b = make_article(title="غزة غدا", source="الجزيرة", topics=["سياسة", "حرب"], published=datetime.date(2024, 1, 2))
+    a = make_article(
+        title="غزة اليوم", source="الجزيرة", topics=["سياسة"], published=datetime.date(2023, 1, 2)
+    )
+    b = make_article(
+        title="غزة غدا", source="الجزيرة", topics=["سياسة", "حرب"], published=datetime.date(2024, 1, 2)
+    )
     c = make_article(title="غزة أمس", source="العربية", topics=["حرب"], published=datetime.date(2024, 3, 4))
     index(a, b, c)
     jazeera, arabiya = a.source.slug, c.source.slug
@@ -121,7 +126,9 @@ def test_a_prefix_finds_the_words_it_starts(solr_engine, index, make_article):
     assert ids(search(solr_engine, "+مفاوضزز* الاقتصاد")) == []  # a required prefix no word starts
 
 
-@pytest.mark.parametrize("text", HOSTILE + ["ترامب" + '"\\' * 20, "id:articles.article.1", "published:[* TO NOW]"])
+@pytest.mark.parametrize(
+    "text", [*HOSTILE, "ترامب" + '"\\' * 20, "id:articles.article.1", "published:[* TO NOW]"]
+)
 def test_hostile_text_is_searched_as_text_never_an_error(solr_engine, index, make_article, text):
     article = make_article(title="ترامب يقول AND OR", body="id title published x a b")
     index(article)
@@ -130,8 +137,12 @@ def test_hostile_text_is_searched_as_text_never_an_error(solr_engine, index, mak
 
 
 def test_related_stories_share_key_terms_and_never_include_the_article(solr_engine, index, make_article):
-    story = make_article(title="مفاوضات السلام في إسطنبول", body="تعثرت مفاوضات السلام بين روسيا وأوكرانيا في إسطنبول.")
-    close = make_article(title="جولة جديدة من مفاوضات إسطنبول", body="تستأنف مفاوضات السلام في إسطنبول الأسبوع المقبل.")
+    story = make_article(
+        title="مفاوضات السلام في إسطنبول", body="تعثرت مفاوضات السلام بين روسيا وأوكرانيا في إسطنبول."
+    )
+    close = make_article(
+        title="جولة جديدة من مفاوضات إسطنبول", body="تستأنف مفاوضات السلام في إسطنبول الأسبوع المقبل."
+    )
     far = make_article(title="الأهلي بطلا للكأس", body="فاز الأهلي على الزمالك.")
     index(story, close, far)
 
@@ -158,7 +169,9 @@ def test_spelling_candidates_are_indexed_words_a_few_edits_away(solr_engine, ind
 
 
 def test_counts_and_stored_fields_for_the_consistency_check(solr_engine, index, make_article):
-    a = make_article(title="خبر", source="الجزيرة", topics=["سياسة", "حرب"], published=datetime.date(2019, 2, 3))
+    a = make_article(
+        title="خبر", source="الجزيرة", topics=["سياسة", "حرب"], published=datetime.date(2019, 2, 3)
+    )
     b = make_article(title="خبر آخر", source=None)
     index(a, b)
 

@@ -1,5 +1,6 @@
 """Spelling candidates held to our rule: plain edits (a swap is two), the
 same first letter, words found in a document. No cluster needed."""
+
 from articles.search.engines.solr import spelling
 
 

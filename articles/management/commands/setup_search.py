@@ -5,18 +5,26 @@ create the first collection and the alias that SEARCH_URL names, if they
 are missing. Safe to run on every deploy. For Whoosh there is nothing to
 set up: its index folder is made on the first write.
 """
+
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.search.engines import EngineUnavailable, get_engine
 
 
 class Command(BaseCommand):
-    help = "Set up the search engine named by SEARCH_URL (a Solr configset, collection and alias); idempotent."
+    help = (
+        "Set up the search engine named by SEARCH_URL (a Solr configset, collection and alias); idempotent."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--shards", type=int, default=None, help="shards of a new Solr collection (default 2)")
         parser.add_argument(
-            "--replicas", type=int, default=None, help="replicas of each shard of a new Solr collection (default 2)"
+            "--shards", type=int, default=None, help="shards of a new Solr collection (default 2)"
+        )
+        parser.add_argument(
+            "--replicas",
+            type=int,
+            default=None,
+            help="replicas of each shard of a new Solr collection (default 2)",
         )
 
     def handle(self, *args, **options):

@@ -11,6 +11,7 @@ that built it, while the live collection keeps the one it was built with
 until the alias moves (an overwritten configset would be read by a live
 collection at its next reload, against an index built for the old one).
 """
+
 import datetime
 import hashlib
 import io
@@ -58,7 +59,7 @@ def configset_zip(files=None):
 
 
 def new_collection_name(alias, now=None):
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     return f"{alias}_{now:%Y%m%d%H%M%S%f}"
 
 
@@ -76,7 +77,9 @@ class ClusterAdmin:
     # -- configsets ---------------------------------------------------------
 
     def configsets(self):
-        return set(self.nodes.get("admin/configs", params={"action": "LIST", "wt": "json"}).get("configSets", []))
+        return set(
+            self.nodes.get("admin/configs", params={"action": "LIST", "wt": "json"}).get("configSets", [])
+        )
 
     def upload_configset(self):
         """Upload our configset unless it is there already; returns its name."""
@@ -85,7 +88,13 @@ class ClusterAdmin:
         if name not in self.configsets():
             self.nodes.post(
                 "admin/configs",
-                params={"action": "UPLOAD", "name": name, "overwrite": "true", "cleanup": "true", "wt": "json"},
+                params={
+                    "action": "UPLOAD",
+                    "name": name,
+                    "overwrite": "true",
+                    "cleanup": "true",
+                    "wt": "json",
+                },
                 data=configset_zip(files),
                 headers={"Content-Type": "application/octet-stream"},
                 timeout=ADMIN_TIMEOUT,
@@ -95,7 +104,10 @@ class ClusterAdmin:
 
     def delete_unused_configsets(self, keep):
         """Delete our older configsets that no collection uses any more."""
-        used = {collection.get("configName") for collection in self.cluster_status().get("collections", {}).values()}
+        used = {
+            collection.get("configName")
+            for collection in self.cluster_status().get("collections", {}).values()
+        }
         for name in self.configsets():
             if name.startswith(CONFIGSET_PREFIX) and name != keep and name not in used:
                 self.nodes.get("admin/configs", params={"action": "DELETE", "name": name, "wt": "json"})

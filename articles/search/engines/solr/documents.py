@@ -14,6 +14,7 @@ BM25 k1 is TF_SCALE times ours: BM25's tf / (tf + k1 * norm) is unchanged
 when both tf and k1 are doubled. Collection frequencies divide back
 (`collection_weight`), for the key terms of related stories.
 """
+
 import datetime
 import json
 
@@ -67,7 +68,7 @@ def solr_value(field, value):
         return pre_analysed(value, field.form)
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, datetime.date):
         return value.strftime("%Y-%m-%dT00:00:00Z")

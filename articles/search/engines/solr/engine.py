@@ -7,6 +7,7 @@ builds a new one beside it and moves the alias. Queries are compiled from
 the shared parse (query_compiler), documents from the haystack declaration
 (documents); Solr only stores, counts and scores.
 """
+
 import logging
 from contextlib import contextmanager
 
@@ -41,7 +42,7 @@ ARTICLE_CT = "articles.article"
 # field's average length and document count, and two shards would score
 # unlike one index. Naming the scored fields (StatsCache.FIELDS_KEY, "!"
 # between them as StatsUtil reads it) makes every shard send them.
-STATS_FIELDS = ("solr.stats.fields", "!".join(query_compiler.PREFIX_FIELDS + ("skeleton",)))
+STATS_FIELDS = ("solr.stats.fields", "!".join((*query_compiler.PREFIX_FIELDS, "skeleton")))
 # How long a rebuild waits for the write lock (seconds).
 REBUILD_LOCK_WAIT = 600
 # Spelling suggestions asked of Solr per word (then held to our rule).
@@ -54,9 +55,11 @@ COMPARED = ("source", "topics", "year", "published")
 class SolrEngine(SearchEngine):
     name = "solr"
 
-    def __init__(self, hosts, core_path="solr", collection="newsroom", timeout=10.0, shards=None, replicas=None):
+    def __init__(
+        self, hosts, core_path="solr", collection="newsroom", timeout=10.0, shards=None, replicas=None
+    ):
         self.nodes = SolrNodes(hosts, core_path, timeout=timeout)
-        self.collection = collection          # an alias, normally
+        self.collection = collection  # an alias, normally
         self.admin = ClusterAdmin(self.nodes)
         self.shards = shards or DEFAULT_SHARDS
         self.replicas = replicas or DEFAULT_REPLICAS
@@ -70,7 +73,7 @@ class SolrEngine(SearchEngine):
         """The answer of /select on the alias (params: a list of pairs)."""
         collection = collection or self.collection
         try:
-            return self.nodes.post(f"{collection}/select", data=list(params) + [("wt", "json")])
+            return self.nodes.post(f"{collection}/select", data=[*list(params), ("wt", "json")])
         except SolrRequestError as error:
             if error.status == 404:
                 raise EngineUnavailable(
@@ -129,7 +132,7 @@ class SolrEngine(SearchEngine):
         params = [("q", "*:*"), ("rows", "0"), ("terms", "true"), ("terms.prefix", prefix)]
         params += [("terms.limit", str(limit + 1)), ("terms.sort", "count"), ("terms.mincount", "1")]
         params += [("terms.fl", name) for name in query_compiler.PREFIX_FIELDS]
-        found = (self.select(params).get("terms") or {})
+        found = self.select(params).get("terms") or {}
         expansions = {}
         for name in query_compiler.PREFIX_FIELDS:
             words = list(_pairs(found.get(name, [])))
@@ -220,7 +223,9 @@ class SolrEngine(SearchEngine):
         database server each write their own collection)."""
         from articles.search import locks
 
-        with locks.database_lock(f"search-index-solr-{self.collection}", lock_wait, still_needed=still_needed) as held:
+        with locks.database_lock(
+            f"search-index-solr-{self.collection}", lock_wait, still_needed=still_needed
+        ) as held:
             yield held
 
     @contextmanager
@@ -284,7 +289,7 @@ class SolrEngine(SearchEngine):
                     ("q", "*:*"),
                     ("sort", "id asc"),
                     ("rows", str(CURSOR_ROWS)),
-                    ("fl", ",".join(("id",) + COMPARED)),
+                    ("fl", ",".join(("id", *COMPARED))),
                     ("cursorMark", cursor),
                 ]
             )
@@ -345,7 +350,9 @@ class SolrEngine(SearchEngine):
                     return f"Shard {shard_name} of the Solr collection {name} has no active replica (nodes down?)."
         missing = self._missing_fields(targets[0])
         if missing:
-            return f"The Solr collection {targets[0]} lacks the fields {', '.join(missing)}: rebuild the index."
+            return (
+                f"The Solr collection {targets[0]} lacks the fields {', '.join(missing)}: rebuild the index."
+            )
         return None
 
     def _missing_fields(self, collection):

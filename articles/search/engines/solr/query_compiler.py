@@ -26,6 +26,7 @@ Differences from Whoosh, none visible in what matches:
   default): clauses beyond MAX_LEAVES terms are left out (only pasted text
   of dozens of words gets there).
 """
+
 import re
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ from articles.search.query import (
 PREFIX_TERMS = 60
 PREFIX_TAIL_BOOST = 0.01
 # Fields a prefix searches: the stem fields and the exact word forms.
-PREFIX_FIELDS = TEXT_FIELDS + ("exact",)
+PREFIX_FIELDS = (*TEXT_FIELDS, "exact")
 # Terms one query may hold (Lucene's limit is 1024 by default).
 MAX_LEAVES = 1000
 
@@ -258,7 +259,9 @@ def build(parsed, expansions=None):
         query = optional
     if query is NOTHING:
         return NOTHING
-    excluded = any_of(fitting(clause_query(clause, expansions) for clause in parsed.clauses if clause.excluded))
+    excluded = any_of(
+        fitting(clause_query(clause, expansions) for clause in parsed.clauses if clause.excluded)
+    )
     if excluded is not NOTHING:
         query = Without(query, excluded)
     return query

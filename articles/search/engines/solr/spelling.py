@@ -43,7 +43,7 @@ def suggested_frequencies(response, word):
     (extendedResults, json.nl=map; frequencies summed over the shards)."""
     suggestions = (response.get("spellcheck") or {}).get("suggestions") or {}
     if isinstance(suggestions, list):  # json.nl=flat: [word, {...}, ...]
-        suggestions = dict(zip(suggestions[::2], suggestions[1::2]))
+        suggestions = dict(zip(suggestions[::2], suggestions[1::2], strict=False))
     found = {}
     for entry in suggestions.values():
         if not isinstance(entry, dict):

@@ -10,6 +10,7 @@ Plain `requests` rather than pysolr: failing over needs the status code
 (pysolr folds it into a message), and updates are sent as JSON command
 lists, whose order pysolr's XML documents cannot mix.
 """
+
 import logging
 import threading
 import time

@@ -9,6 +9,7 @@ request Solr refuses (4xx) is sent again one command at a time, so that one
 document Solr cannot take is logged and skipped instead of holding back
 every other one of its batch for ever (check_index finds it missing).
 """
+
 import json
 import logging
 
