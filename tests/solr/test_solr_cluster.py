@@ -148,7 +148,7 @@ def test_a_host_that_does_not_answer_is_skipped_and_none_is_a_clear_error(
     assert found(with_dead, "كأس") == [article.pk]  # the good node first now
 
     all_dead = engine_like(solr_engine, hosts=["127.0.0.1:9"])
-    with pytest.raises(EngineUnavailable, match="No Solr node answered"):
+    with pytest.raises(EngineUnavailable, match="No Solr node could answer"):
         found(all_dead, "كأس")
     assert all_dead.problem().startswith("No Solr node answers")
 

@@ -250,8 +250,8 @@ class SolrEngine(SearchEngine):
             old = self._live_collections()
             shards, replicas = self.admin.layout(old[0]) if old else (self.shards, self.replicas)
             new = new_collection_name(self.collection)
-            self.admin.create_collection(new, configset, shards, replicas)
             try:
+                self.admin.create_collection(new, configset, shards, replicas)
                 total = index_everything(self.nodes, new, article_index(), progress)
                 self.admin.point_alias(self.collection, new)
             except BaseException:

@@ -22,9 +22,9 @@ Differences from Whoosh, none visible in what matches:
   pair of words, in order; Lucene's slop is one budget of moves for the
   whole phrase, so it gets (words - 1) * (PROXIMITY_SLOP - 1), which allows
   every arrangement Whoosh allows and a few more (two words swapped).
-- Lucene counts every term of a query against maxBooleanClauses (1024 by
-  default): clauses beyond MAX_LEAVES terms are left out (only pasted text
-  of dozens of words gets there).
+- Lucene counts every term and phrase of a query against maxBooleanClauses
+  (1024 by default): clauses beyond MAX_LEAVES are left out (32 words come
+  to 800 at most; only several prefixes of many words each get there).
 """
 
 import re
@@ -129,10 +129,8 @@ def all_of(children, boost=1.0):
 
 def leaves(node):
     """How many terms Lucene counts in the query (its clause limit)."""
-    if isinstance(node, (Term, PrefixTail)):
-        return 1
-    if isinstance(node, Phrase):
-        return len(node.terms)
+    if isinstance(node, (Term, PrefixTail, Phrase)):
+        return 1  # Lucene counts a phrase once, whatever its length
     if isinstance(node, (Any, All)):
         return sum(leaves(child) for child in node.children)
     if isinstance(node, AllMaybe):

@@ -46,13 +46,22 @@ class SolrNodes:
         self.hosts = list(hosts)
         self.core_path = core_path.strip("/")
         self.timeout = timeout
-        self._session = requests.Session()
+        self._local = threading.local()  # a requests.Session per thread
         self._lock = threading.Lock()
         self._preferred = 0
         self._failed_until = {}
 
     def describe(self):
         return ",".join(self.hosts)
+
+    @property
+    def _session(self):
+        """This thread's session: its pooled connections are reused, and no
+        two threads share one (requests does not promise that is safe)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def _order(self):
         """Hosts to try: the last good one first, recently failed ones last."""
@@ -101,8 +110,8 @@ class SolrNodes:
                 return response.json()
             except ValueError:
                 raise SolrRequestError(response.status_code, "the answer is not JSON") from None
-        logger.warning("no Solr node answered %s %s: %s", method, path, "; ".join(failures))
-        raise EngineUnavailable(f"No Solr node answered ({'; '.join(failures)})")
+        logger.warning("no Solr node could answer %s %s: %s", method, path, "; ".join(failures))
+        raise EngineUnavailable(f"No Solr node could answer ({'; '.join(failures)})")
 
     def get(self, path, params=None, **kwargs):
         return self.request("GET", path, params=params, **kwargs)
