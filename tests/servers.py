@@ -46,8 +46,9 @@ Why this shape
 The served process runs ``newsroom.settings`` (production: DEBUG off, the
 hashed and compressed static files of whitenoise's manifest storage), not
 tests.settings, so what is tested is what people run. The data gets there
-the way a user's does: ``migrate``, ``collectstatic``, ``import_articles``,
-then ``ensure_index`` (the start-up check of the search index). gunicorn starts
+the way a user's does: ``migrate``, ``collectstatic``, ``setup_search`` (when
+``env`` names a Solr SEARCH_URL), ``import_articles``, then ``ensure_index``
+(the start-up check of the search index). gunicorn starts
 from this venv with the repository's gunicorn.conf.py in a process group of
 its own, which teardown ends (TERM, then KILL after a bounded wait); on
 Linux the gunicorn master also dies with the pytest process that started it.
@@ -255,6 +256,10 @@ def prepare_var_dir(var_dir, paths, sample, extra_env=None):
     )
     try:
         manage("migrate", "--noinput", "--verbosity", "0")
+        if env.get("SEARCH_URL", "").startswith("solr://"):
+            # As scripts/setup does: the configset, collection and alias exist
+            # before the import's first write (idempotent for a second server).
+            manage("setup_search", "--verbosity", "0")
         sources = [Path(p) for p in paths]
         if sample:
             sources.append(write_demo_sample(var_dir / "demo-sample.jsonl", sample))
