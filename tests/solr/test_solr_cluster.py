@@ -210,3 +210,20 @@ def test_setup_search_creates_once_and_then_has_nothing_to_do(solr_engine, monke
         from tests.solr.conftest import drop_collections
 
         drop_collections(fresh)
+
+
+def test_writing_to_a_missing_collection_fails_the_batch_and_loses_nothing_quietly(solr_engine, make_article):
+    # A 404 is no bad document to skip: the whole batch fails, so the index
+    # queue keeps its rows for the next drain.
+    missing = engine_like(solr_engine, collection=f"{solr_engine.collection}_missing")
+    article = make_article(title="خبر", body="نص")
+
+    def write():
+        with missing.batch() as batch:
+            for _ in range(writing.BATCH_DOCUMENTS + 1):  # one full request inside the batch
+                batch.replace(article.pk, article)
+
+    with pytest.raises(EngineUnavailable, match="setup_search"):
+        write()
+    with pytest.raises(EngineUnavailable, match="setup_search"):
+        missing.clear()

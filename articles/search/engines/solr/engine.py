@@ -31,7 +31,7 @@ from articles.search.engines.solr.cluster_admin import (
 )
 from articles.search.engines.solr.query_compiler import NOTHING
 from articles.search.engines.solr.transport import SolrNodes, SolrRequestError
-from articles.search.engines.solr.writing import SolrBatch, index_everything
+from articles.search.engines.solr.writing import SolrBatch, index_everything, missing_collection
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,7 @@ class SolrEngine(SearchEngine):
             return self.nodes.post(f"{collection}/select", data=[*list(params), ("wt", "json")])
         except SolrRequestError as error:
             if error.status == 404:
-                raise EngineUnavailable(
-                    f"The Solr collection {collection!r} does not exist: run manage.py setup_search"
-                ) from None
+                raise missing_collection(collection) from None
             raise
 
     def _count(self, query):
@@ -235,11 +233,9 @@ class SolrEngine(SearchEngine):
         writer.commit()
 
     def clear(self):
-        self.nodes.post(
-            f"{self.collection}/update",
-            params={"softCommit": "true", "wt": "json"},
-            json_body={"delete": {"query": "*:*"}},
-        )
+        writer = SolrBatch(self.nodes, self.collection, article_index())
+        writer.remove_everything()
+        writer.commit()
 
     def rebuild(self, progress=None, lock_wait=None, **_options):
         """Index every article into a new collection beside the live one, then

@@ -5,7 +5,7 @@ Adds and deletes go in their order, as one JSON command list per request
 soft commit that returns once every replica shows the changes. A request
 that fails inside `replace` is not blamed on the article that filled the
 buffer: the batch remembers the error and raises it when it commits. A
-request Solr refuses (4xx) is sent again one command at a time, so that one
+request Solr refuses as malformed (400) is sent again one command at a time, so that one
 document Solr cannot take is logged and skipped instead of holding back
 every other one of its batch for ever (check_index finds it missing).
 """
@@ -14,7 +14,7 @@ import json
 import logging
 
 from articles.search.documents import identifier
-from articles.search.engines.base import IndexBatch
+from articles.search.engines.base import EngineUnavailable, IndexBatch
 from articles.search.engines.solr.documents import encoded_size, solr_document
 from articles.search.engines.solr.transport import SolrRequestError
 
@@ -48,6 +48,9 @@ class SolrBatch(IndexBatch):
     def remove_identifier(self, ident):
         self._delete(str(ident))
 
+    def remove_everything(self):
+        self._commands.append('"delete":{"query":"*:*"}')
+
     def _add(self, document):
         self._commands.append('"add":' + json.dumps({"doc": document, "overwrite": True}, **_JSON))
         self._documents += 1
@@ -78,8 +81,8 @@ class SolrBatch(IndexBatch):
         self._commands, self._documents, self._bytes = [], 0, 0
         try:
             self._send(commands, params)
-        except SolrRequestError:
-            if len(commands) < 2:
+        except SolrRequestError as error:
+            if error.status != 400 or len(commands) < 2:
                 raise
             for command in commands:
                 try:
@@ -90,18 +93,27 @@ class SolrBatch(IndexBatch):
                 self._send([], params)
 
     def _send(self, commands, params):
-        self.nodes.post(
-            f"{self.collection}/update",
-            params={"wt": "json", **params},
-            data=("{" + ",".join(commands) + "}").encode("utf-8"),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            timeout=UPDATE_TIMEOUT,
-        )
+        try:
+            self.nodes.post(
+                f"{self.collection}/update",
+                params={"wt": "json", **params},
+                data=("{" + ",".join(commands) + "}").encode("utf-8"),
+                headers={"Content-Type": "application/json; charset=utf-8"},
+                timeout=UPDATE_TIMEOUT,
+            )
+        except SolrRequestError as error:
+            if error.status == 404:
+                raise missing_collection(self.collection) from None
+            raise
 
     def commit(self, hard=False):
         """Send the rest and make it visible to searches on every replica."""
         commit = {"commit": "true"} if hard else {"softCommit": "true"}
         self.flush(waitSearcher="true", **commit)
+
+
+def missing_collection(collection):
+    return EngineUnavailable(f"The Solr collection {collection!r} does not exist: run manage.py setup_search")
 
 
 def index_everything(nodes, collection, index, progress=None):
