@@ -43,6 +43,9 @@ ARTICLE_CT = "articles.article"
 # unlike one index. Naming the scored fields (StatsCache.FIELDS_KEY, "!"
 # between them as StatsUtil reads it) makes every shard send them.
 STATS_FIELDS = ("solr.stats.fields", "!".join((*query_compiler.PREFIX_FIELDS, "skeleton")))
+# Seconds a search is tried again while no node can answer it (a node
+# that stopped mid-request, before the cluster noticed).
+READ_RETRY = 1.0
 # How long a rebuild waits for the write lock (seconds).
 REBUILD_LOCK_WAIT = 600
 # Spelling suggestions asked of Solr per word (then held to our rule).
@@ -73,7 +76,9 @@ class SolrEngine(SearchEngine):
         """The answer of /select on the alias (params: a list of pairs)."""
         collection = collection or self.collection
         try:
-            return self.nodes.post(f"{collection}/select", data=[*list(params), ("wt", "json")])
+            return self.nodes.post(
+                f"{collection}/select", data=[*list(params), ("wt", "json")], retry_for=READ_RETRY
+            )
         except SolrRequestError as error:
             if error.status == 404:
                 raise missing_collection(collection) from None

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
 # Seconds a node that failed is put behind the others.
 FAILED_NODE_PAUSE = 5.0
+# Pauses between rounds of a request that no node could answer (seconds).
+FIRST_RETRY_PAUSE = 0.1
+LAST_RETRY_PAUSE = 1.0
 
 
 class SolrRequestError(RuntimeError):
@@ -79,9 +82,29 @@ class SolrNodes:
             else:
                 self._failed_until[host] = time.monotonic() + FAILED_NODE_PAUSE
 
-    def request(self, method, path, params=None, data=None, json_body=None, headers=None, timeout=None):
+    def request(
+        self, method, path, params=None, data=None, json_body=None, headers=None, timeout=None, retry_for=0.0
+    ):
         """The decoded JSON answer of `path` (below /solr/) from the first node
-        that answers; EngineUnavailable when none does."""
+        that answers; EngineUnavailable when none does, after trying them all
+        again for `retry_for` seconds (a shard electing a new leader after a
+        node stopped refuses updates for a few seconds)."""
+        deadline = time.monotonic() + retry_for
+        pause = FIRST_RETRY_PAUSE
+        while True:
+            answered, answer = self._ask_each_node(method, path, params, data, json_body, headers, timeout)
+            if answered:
+                return answer
+            if time.monotonic() + pause > deadline:
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, LAST_RETRY_PAUSE)
+        logger.warning("no Solr node could answer %s %s: %s", method, path, "; ".join(answer))
+        raise EngineUnavailable(f"No Solr node could answer ({'; '.join(answer)})")
+
+    def _ask_each_node(self, method, path, params, data, json_body, headers, timeout):
+        """(True, the answer) from the first node that answers, or (False,
+        what each node said)."""
         failures = []
         for host in self._order():
             url = f"http://{host}/{self.core_path}/{path.lstrip('/')}"
@@ -107,11 +130,10 @@ class SolrNodes:
             if response.status_code >= 400:
                 raise SolrRequestError(response.status_code, _error_message(response))
             try:
-                return response.json()
+                return True, response.json()
             except ValueError:
                 raise SolrRequestError(response.status_code, "the answer is not JSON") from None
-        logger.warning("no Solr node could answer %s %s: %s", method, path, "; ".join(failures))
-        raise EngineUnavailable(f"No Solr node could answer ({'; '.join(failures)})")
+        return False, failures
 
     def get(self, path, params=None, **kwargs):
         return self.request("GET", path, params=params, **kwargs)

@@ -24,6 +24,10 @@ BATCH_DOCUMENTS = 500
 BATCH_BYTES = 8 * 1024 * 1024
 # Seconds an update request may take (a full buffer on a busy cluster).
 UPDATE_TIMEOUT = 120
+# Seconds an update is tried again while no node can take it: a shard whose
+# leader stopped takes no update until it has elected another (adds and
+# deletes by id can be sent twice).
+UPDATE_RETRY = 20
 # Articles read from the database at a time by a rebuild.
 REBUILD_CHUNK = 500
 
@@ -100,6 +104,7 @@ class SolrBatch(IndexBatch):
                 data=("{" + ",".join(commands) + "}").encode("utf-8"),
                 headers={"Content-Type": "application/json; charset=utf-8"},
                 timeout=UPDATE_TIMEOUT,
+                retry_for=UPDATE_RETRY,
             )
         except SolrRequestError as error:
             if error.status == 404:
