@@ -6,7 +6,9 @@ import datetime
 
 import pytest
 
-from articles.search import query
+from articles.search import key_terms_model, query
+from articles.search.analysis import field_tokens
+from articles.search.documents import prepare
 from articles.search.engines import EngineQuery
 from tests.engines import on_solr  # noqa: F401  (needs_solr evaluates it here)
 from tests.solr.conftest import needs_solr
@@ -159,6 +161,31 @@ def test_related_stories_share_key_terms_and_never_include_the_article(solr_engi
     assert story.pk not in related and far.pk not in related
     unindexed = make_article(title="مفاوضات السلام", body="مفاوضات إسطنبول")
     assert solr_engine.related(unindexed, 5) == []
+
+
+def test_key_terms_are_whooshs_bo1_pick_from_the_whole_collections_counts(solr_engine, index, make_article):
+    bodies = [
+        "تعثرت مفاوضات السلام بين روسيا وأوكرانيا في إسطنبول وقال الوسطاء إن الجولة المقبلة ستعقد قريبا",
+        "فاز الأهلي على الزمالك بهدفين في المباراة النهائية للكأس وتوج باللقب للمرة العاشرة في تاريخه",
+        "ارتفعت أسعار النفط بعد قرار أوبك خفض الإنتاج وتوقع محللون أن تواصل الأسعار الصعود حتى الشتاء",
+        "عقدت جولة جديدة من مفاوضات إسطنبول بحضور وفود روسيا وأوكرانيا وتركيا والأمم المتحدة",
+    ]
+    articles = [make_article(title=body.split()[1], body=body) for body in bodies]
+    index(*articles)
+    # What Whoosh counts: each stem's weight summed over the indexed texts.
+    in_collection = {}
+    for article in articles:
+        for token in field_tokens(prepare(article)["text"], "stem"):
+            in_collection[token.term] = in_collection.get(token.term, 0.0) + token.weight
+    story = articles[0]
+    text = "\n".join([story.title, story.title, story.lead, story.body])
+    expected = key_terms_model.key_terms(
+        key_terms_model.text_weights(field_tokens(text, "stem")), in_collection, len(articles)
+    )
+    picked = solr_engine.key_terms(story)
+    assert len(expected) == key_terms_model.KEY_TERMS
+    assert [word for word, _ in picked] == [word for word, _ in expected]
+    assert [weight for _, weight in picked] == pytest.approx([weight for _, weight in expected])
 
 
 def test_spelling_candidates_are_indexed_words_a_few_edits_away(solr_engine, index, make_article):

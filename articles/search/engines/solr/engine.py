@@ -143,37 +143,12 @@ class SolrEngine(SearchEngine):
         return expansions
 
     def related(self, article, limit):
-        # As Whoosh's more_like(): the article's key terms (Bo1 over the
-        # stems of title, title, lead and body), or-ed with their weights.
-        ident = identifier(article.pk)
-        text = "\n".join([article.title, article.title, article.lead or "", article.body or ""])
-        in_text = key_terms_model.text_weights(field_tokens(text, "stem"))
-        # The terms component takes a comma-separated list.
-        words = [word for word in in_text if "," not in word]
-        if not words or limit <= 0:
+        # As Whoosh's more_like(): the article's key terms, or-ed with their
+        # weights, every document holding one of them scored.
+        if limit <= 0:
             return []
-        stats = self.select(
-            [
-                ("q", "*:*"),
-                ("rows", "0"),
-                ("facet", "true"),
-                ("facet.query", "{!term f=id}" + ident),
-                ("terms", "true"),
-                ("terms.fl", "text"),
-                ("terms.list", ",".join(words)),
-                ("terms.ttf", "true"),
-            ]
-        )
-        if not (stats.get("facet_counts") or {}).get("facet_queries", {}).get("{!term f=id}" + ident):
-            return []  # not indexed (yet): as Whoosh, no related stories
-        in_collection = {
-            word: documents.collection_weight(counts["ttf"])
-            for word, counts in _term_stats(stats.get("terms", {}).get("text", [])).items()
-        }
-        key_terms = key_terms_model.key_terms(
-            {word: in_text[word] for word in words}, in_collection, stats["response"]["numFound"]
-        )
-        like = query_compiler.related_query(key_terms, ident)
+        key_terms = self.key_terms(article)
+        like = query_compiler.related_query(key_terms or [], identifier(article.pk))
         if like is NOTHING:
             return []
         answer = self.select(
@@ -187,6 +162,41 @@ class SolrEngine(SearchEngine):
             ]
         )
         return [int(doc["django_id"]) for doc in answer["response"]["docs"]]
+
+    def key_terms(self, article):
+        """The article's key terms [(stem, weight)] as Whoosh picks them: Bo1
+        over the stems of title, title, lead and body, with the collection's
+        counts from the terms component (one request); None when the article
+        is not indexed (as Whoosh, no related stories then)."""
+        ident = identifier(article.pk)
+        text = "\n".join([article.title, article.title, article.lead or "", article.body or ""])
+        in_text = key_terms_model.text_weights(field_tokens(text, "stem"))
+        # The terms component takes a comma-separated list.
+        words = [word for word in in_text if "," not in word]
+        if not words:
+            return []
+        stats = self.select(
+            [
+                ("q", "*:*"),
+                ("rows", "0"),
+                ("facet", "true"),
+                ("facet.query", "{!term f=id}" + ident),
+                ("terms", "true"),
+                ("terms.fl", "text"),
+                ("terms.list", ",".join(words)),
+                ("terms.ttf", "true"),
+                ("terms.limit", "-1"),  # else 10 of the list, whatever their counts
+            ]
+        )
+        if not (stats.get("facet_counts") or {}).get("facet_queries", {}).get("{!term f=id}" + ident):
+            return None
+        in_collection = {
+            word: documents.collection_weight(counts["ttf"])
+            for word, counts in _term_stats(stats.get("terms", {}).get("text", [])).items()
+        }
+        return key_terms_model.key_terms(
+            {word: in_text[word] for word in words}, in_collection, stats["response"]["numFound"]
+        )
 
     def doc_frequency(self, word):
         if not word:
