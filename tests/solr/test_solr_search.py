@@ -189,16 +189,18 @@ def test_key_terms_are_whooshs_bo1_pick_from_the_whole_collections_counts(solr_e
 
 
 def test_spelling_candidates_are_indexed_words_a_few_edits_away(solr_engine, index, make_article):
-    articles = [make_article(title="المفاوضات", body=f"المفاوضات مستمرة {n}") for n in range(3)]
-    articles.append(make_article(title="المفاوضين", body="المفاوضين"))
+    # Enough articles that both shards hold some of each word's.
+    articles = [make_article(title="المفاوضات", body=f"المفاوضات مستمرة {n}") for n in range(12)]
+    articles += [make_article(title="المفاوضين", body=f"المفاوضين {n}") for n in range(5)]
     index(*articles)
 
-    assert solr_engine.doc_frequency("مفاوضات") == 3
+    assert solr_engine.doc_frequency("مفاوضات") == 12
     assert solr_engine.doc_frequency("مفاوظات") == 0
-    assert solr_engine.spelling_candidates("مفاوظات", 1) == {"مفاوضات": 3}
+    assert solr_engine.spelling_candidates("مفاوظات", 1) == {"مفاوضات": 12}
     # "مفاوضتن" is one edit from مفاوضين, two from مفاوضات.
-    assert solr_engine.spelling_candidates("مفاوضتن", 1) == {"مفاوضين": 1}
-    assert solr_engine.spelling_candidates("مفاوضتن", 2) == {"مفاوضين": 1, "مفاوضات": 3}
+    assert solr_engine.spelling_candidates("مفاوضتن", 1) == {"مفاوضين": 5}
+    assert solr_engine.spelling_candidates("مفاوضتن", 2) == {"مفاوضين": 5, "مفاوضات": 12}
+    assert solr_engine.spelling_candidates("مفاوضات", 1) == {"مفاوضات": 12}  # itself, as Whoosh
     # The same first letter only.
     assert "مفاوضات" not in solr_engine.spelling_candidates("نفاوضات", 2)
 

@@ -48,8 +48,9 @@ STATS_FIELDS = ("solr.stats.fields", "!".join((*query_compiler.PREFIX_FIELDS, "s
 READ_RETRY = 1.0
 # How long a rebuild waits for the write lock (seconds).
 REBUILD_LOCK_WAIT = 600
-# Spelling suggestions asked of Solr per word (then held to our rule).
-SPELLING_SUGGESTIONS = 50
+# Spelling suggestions asked of Solr per word (then held to our rule): all
+# there are within two edits, as Whoosh lists them.
+SPELLING_SUGGESTIONS = 1000
 # Documents a page of indexed_documents() reads.
 CURSOR_ROWS = 1000
 COMPARED = ("source", "topics", "year", "published")
@@ -204,6 +205,9 @@ class SolrEngine(SearchEngine):
         return self._count("{!term f=exact}" + word)
 
     def spelling_candidates(self, word, max_edits):
+        # The spellcheck component finds the words (a Levenshtein automaton
+        # over the exact forms); its frequencies are one shard's, so the
+        # documents are counted here, as doc_frequency counts them.
         if not word:
             return {}
         answer = self.select(
@@ -220,7 +224,21 @@ class SolrEngine(SearchEngine):
                 ("json.nl", "map"),
             ]
         )
-        return spelling.within(word, spelling.suggested_frequencies(answer, word), max_edits)
+        found = spelling.suggested_frequencies(answer, word)
+        close = spelling.within(word, dict.fromkeys([word, *found], 1), max_edits)
+        counts = self.doc_frequencies(close)
+        return {candidate: count for candidate, count in counts.items() if count > 0}
+
+    def doc_frequencies(self, words):
+        """{word: documents holding the exact form}, in one request."""
+        queries = {"{!term f=exact}" + word: word for word in words if word}
+        if not queries:
+            return {}
+        answer = self.select(
+            [("q", "*:*"), ("rows", "0"), ("facet", "true")] + [("facet.query", query) for query in queries]
+        )
+        counts = (answer.get("facet_counts") or {}).get("facet_queries") or {}
+        return {word: int(counts.get(query, 0)) for query, word in queries.items()}
 
     def document_count(self):
         return self._count("*:*")
