@@ -17,10 +17,12 @@ is filed under the old version and is never served once the new one shows.
 import functools
 import hashlib
 import logging
+import threading
 import zlib
 
 from diskcache import DjangoCache
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.http import HttpResponse
 
 logger = logging.getLogger(__name__)
@@ -46,17 +48,42 @@ class SharedFileCache(DjangoCache):
         pass
 
 
+# One request reads the version once: a page asks for it for every entry it
+# caches (the page, facet labels, related stories), and on a SolrCloud site
+# each reading is a database query. Outside requests (commands, the shell)
+# every call reads it.
+_this_request = threading.local()
+
+
+def _start_request(**_kwargs):
+    _this_request.memo = {}
+
+
+def _end_request(**_kwargs):
+    _this_request.memo = None
+
+
+request_started.connect(_start_request, dispatch_uid="newsroom-archive-version-start")
+request_finished.connect(_end_request, dispatch_uid="newsroom-archive-version-end")
+
+
 def archive_version():
     """The archive's version as the search engine tells it (a text that every
     process reading the same index agrees on), or None when the index cannot
     be read (then nothing is cached: better slow than stale)."""
+    memo = getattr(_this_request, "memo", None)
+    if memo is not None and "version" in memo:
+        return memo["version"]
     from articles.search.engines import get_engine
 
     try:
-        return get_engine().version()
+        version = get_engine().version()
     except Exception:  # a missing or damaged index: the pages say so themselves
         logger.debug("no archive version: the search index cannot be read", exc_info=True)
-        return None
+        version = None
+    if memo is not None:
+        memo["version"] = version
+    return version
 
 
 def _read(store, key):

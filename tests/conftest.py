@@ -1,7 +1,28 @@
-"""Shared fixtures: a real Whoosh index on disk, article factories, servers."""
+"""Shared fixtures: a real search index (Whoosh on disk, or the cluster pass's
+Solr collection), article factories, servers."""
 import pytest
 
 pytest_plugins = ["tests.servers"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def search_collection():
+    """In the cluster pass, this test process's own Solr collection and alias
+    (tests/settings.py names them), made before the first test and deleted
+    after the last; nothing to do for Whoosh, whose folder is made on write."""
+    from tests.engines import on_solr
+
+    if not on_solr():
+        yield None
+        return
+    from articles.search.engines import get_engine
+    from tests.solr.conftest import drop_collections
+
+    engine = get_engine()
+    drop_collections(engine)  # what a killed earlier run of this worker left
+    engine.setup()
+    yield engine
+    drop_collections(engine)
 
 
 @pytest.fixture(autouse=True)
