@@ -121,6 +121,12 @@ def test_searches_and_edits_carry_on_while_a_node_is_stopped(solr_engine, solr_i
                 errors.append(error)
             time.sleep(0.02)
 
+    # A collection whose one replica lives on node 2 only: it goes with it.
+    node_2 = solr_engine.nodes.hosts[1] + "_" + solr_engine.nodes.core_path
+    lonely = engine_like(solr_engine, collection=f"{solr_engine.collection}_lonely")
+    target = f"{lonely.collection}_1"
+    lonely.admin.create_collection(target, lonely.admin.upload_configset(), 1, 1, nodes=[node_2])
+    lonely.admin.point_alias(lonely.collection, target)
     stopper = threading.Thread(target=cluster, args=("stop-node", "2"))
     reader = threading.Thread(target=read)
     reader.start()
@@ -133,13 +139,21 @@ def test_searches_and_edits_carry_on_while_a_node_is_stopped(solr_engine, solr_i
             solr_index.sync_articles([article.pk])
             time.sleep(0.1)
         stopper.join()
+        # One node of two is no problem: every shard has a replica left.
+        healthy_while_stopped = solr_engine.problem()
+        lonely_while_stopped = lonely.problem()
         time.sleep(2)
     finally:
         stop.set()
         reader.join()
         stopper.join()
         cluster("start-node", "2")
+        from tests.solr.conftest import drop_collections
+
+        drop_collections(lonely)
     assert errors == []
+    assert healthy_while_stopped is None
+    assert "has no active replica" in lonely_while_stopped
     during = [found_ids for at, found_ids in answers if at > stopping]
     assert len(during) > 20
     everything = {article.pk for article in articles}

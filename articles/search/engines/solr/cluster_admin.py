@@ -130,13 +130,19 @@ class ClusterAdmin:
     def alias_targets(self, alias):
         return self.aliases().get(alias, [])
 
-    def create_collection(self, name, configset, shards=DEFAULT_SHARDS, replicas=DEFAULT_REPLICAS):
+    def create_collection(
+        self, name, configset, shards=DEFAULT_SHARDS, replicas=DEFAULT_REPLICAS, nodes=None
+    ):
+        """A new collection; `nodes` ("host:port_solr" node names) pins its
+        replicas to those nodes, otherwise Solr spreads them."""
+        placement = {"createNodeSet": ",".join(nodes)} if nodes else {}
         self._collections_api(
             "CREATE",
             name=name,
             numShards=shards,
             replicationFactor=replicas,
             **{"collection.configName": configset, "waitForFinalState": "true"},
+            **placement,
         )
         logger.info("created the Solr collection %s (%d shards x %d replicas)", name, shards, replicas)
 
