@@ -236,7 +236,9 @@ class WhooshEngine(SearchEngine):
             _process_lock.release()
             held = time.monotonic() - locked_at
             if held > SLOW_WRITE:
-                logger.warning("the search index was locked for %.1f s by one writer", held)
+                # Normal for an import's batch; a sign of trouble only when
+                # editors' saves are slow to show, hence not a warning.
+                logger.info("the search index was locked for %.1f s by one writer", held)
 
     @contextmanager
     def batch(self):
