@@ -124,6 +124,8 @@ class SolrEngine(SearchEngine):
         )
 
     def _compile(self, parsed):
+        if parsed.is_empty:
+            return None  # only exclusions, or stop words: nothing to expand
         expansions = {}
         for prefix in query_compiler.prefixes(parsed):
             expansions.update(self._expand_prefix(prefix))
