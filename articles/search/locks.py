@@ -165,7 +165,8 @@ def _poll(try_lock, name, wait, still_needed):
 def _log_long_hold(name, locked_at):
     held = time.monotonic() - locked_at
     if held > SLOW_HOLD:
-        logger.warning("the lock %r was held for %.1f s", name, held)
+        # Normal for an import's batch: information, not a warning.
+        logger.info("the lock %r was held for %.1f s", name, held)
 
 
 def _file_name(name):
