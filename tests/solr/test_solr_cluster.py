@@ -250,3 +250,19 @@ def test_writing_to_a_missing_collection_fails_the_batch_and_loses_nothing_quiet
         write()
     with pytest.raises(EngineUnavailable, match="setup_search"):
         missing.clear()
+
+
+def test_a_rebuild_with_no_alias_yet_makes_one(solr_engine, solr_index, make_article):
+    # ensure_index rebuilds an index that is missing: on a new cluster that is
+    # the first collection and its alias, configset included.
+    article = make_article(title="انتخابات", body="جرت الانتخابات.")
+    fresh = engine_like(solr_engine, collection=f"{solr_engine.collection}_fresh")
+    try:
+        assert "does not exist" in fresh.problem()
+        assert fresh.rebuild() >= 1
+        assert fresh.problem() is None
+        assert article.pk in found(fresh, "انتخابات")
+    finally:
+        from tests.solr.conftest import drop_collections
+
+        drop_collections(fresh)
