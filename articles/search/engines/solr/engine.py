@@ -208,8 +208,9 @@ class SolrEngine(SearchEngine):
 
     def spelling_candidates(self, word, max_edits):
         # The spellcheck component finds the words (a Levenshtein automaton
-        # over the exact forms); its frequencies are one shard's, so the
-        # documents are counted here, as doc_frequency counts them.
+        # over the exact forms); its frequencies add up only the shards that
+        # listed a word, so the documents are counted here, as doc_frequency
+        # counts them.
         if not word:
             return {}
         answer = self.select(
