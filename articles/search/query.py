@@ -173,3 +173,27 @@ def parse(text):
     return parsed
 
 
+def word_routes(readings, weights=ROUTE_WEIGHTS):
+    """{(field, term): weight}: every route by which one word may match.
+
+    `readings` are the word's readings (articles.arabic.index_forms): the
+    word as typed, and, for a leading bare و/ف/ب/ل, the rest of it, which
+    counts as much as the index counts it. A route two readings share keeps
+    the larger weight. Each engine turns these into its own term queries."""
+    routes = {}
+
+    def add(field_name, text, boost):
+        key = (field_name, text)
+        routes[key] = max(boost, routes.get(key, 0.0))
+
+    for (exact, stem, skeleton), reading_weight in readings:
+        for name in TEXT_FIELDS:
+            add(name, stem, weights[name] * reading_weight)
+            if exact != stem:
+                # The stem fields hold stems: "فلسطين" (its stem cut to
+                # "فلسط") meets the "فلسطين" of "الفلسطينية" here.
+                add(name, exact, weights[name] * reading_weight)
+        add("exact", exact, weights["exact"] * reading_weight)
+        if skeleton:
+            add("skeleton", skeleton, weights["skeleton"] * reading_weight)
+    return routes

@@ -37,6 +37,7 @@ from articles.search.query import (
     ROUTE_WEIGHTS,
     TEXT_FIELDS,
 )
+from articles.search.query import word_routes as routes_of_word
 
 # Words of a field a prefix is expanded to (the commonest first), and the
 # weight of the constant-score rest.
@@ -144,25 +145,9 @@ def leaves(node):
 
 
 def word_routes(readings, weights=ROUTE_WEIGHTS):
-    """Every route by which one word may match, each with its weight, as
-    query_builder._word_query: the stem (and the exact form, when it differs)
-    in each stem field, the exact form, the skeleton; each reading's routes
-    weighted by the reading's weight, the larger weight kept."""
-    routes = {}
-
-    def add(field_name, text, boost):
-        key = (field_name, text)
-        routes[key] = max(boost, routes.get(key, 0.0))
-
-    for (exact, stem, skeleton), reading_weight in readings:
-        for name in TEXT_FIELDS:
-            add(name, stem, weights[name] * reading_weight)
-            if exact != stem:
-                add(name, exact, weights[name] * reading_weight)
-        add("exact", exact, weights["exact"] * reading_weight)
-        if skeleton:
-            add("skeleton", skeleton, weights["skeleton"] * reading_weight)
-    return any_of(Term(name, text, boost) for (name, text), boost in routes.items() if text)
+    """Every route by which one word may match (query.word_routes), as
+    query_builder._word_query: each a term with its weight."""
+    return any_of(Term(name, text, boost) for (name, text), boost in routes_of_word(readings, weights).items() if text)
 
 
 def phrase_routes(stems):

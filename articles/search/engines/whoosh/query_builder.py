@@ -15,34 +15,16 @@ from articles.search.query import (
     PROXIMITY_WEIGHT,
     ROUTE_WEIGHTS,
     TEXT_FIELDS,
+    word_routes,
 )
 
 WEIGHTING = scoring.BM25F(B=BM25_B, K1=BM25_K1, **{f"{name}_B": b for name, b in BM25_FIELD_B.items()})
 
 
 def _word_query(readings, weights=ROUTE_WEIGHTS):
-    """Every route by which one word may match, each with its weight.
-
-    `readings` are the word's readings (articles.arabic.index_forms): the
-    word as typed, and, for a leading bare و/ف/ب/ل, the rest of it, which
-    counts as much as the index counts it."""
-    routes = {}
-
-    def add(field_name, text, boost):
-        key = (field_name, text)
-        routes[key] = max(boost, routes.get(key, 0.0))
-
-    for (exact, stem, skeleton), reading_weight in readings:
-        for name in TEXT_FIELDS:
-            add(name, stem, weights[name] * reading_weight)
-            if exact != stem:
-                # The stem fields hold stems: "فلسطين" (its stem cut to
-                # "فلسط") meets the "فلسطين" of "الفلسطينية" here.
-                add(name, exact, weights[name] * reading_weight)
-        add("exact", exact, weights["exact"] * reading_weight)
-        if skeleton:
-            add("skeleton", skeleton, weights["skeleton"] * reading_weight)
-    return wq.Or([wq.Term(name, text, boost=boost) for (name, text), boost in routes.items()])
+    """Every route by which one word may match (query.word_routes), each a
+    term with its weight."""
+    return wq.Or([wq.Term(name, text, boost=boost) for (name, text), boost in word_routes(readings, weights).items()])
 
 
 class Prefix(wq.Prefix):
