@@ -11,8 +11,8 @@ from whoosh.writing import SegmentWriter
 
 from articles.models import Article, IndexOperation, Topic
 from articles.search import consistency, indexing
-from articles.search.engines.whoosh import index_files
 from articles.search import index_queue as queue
+from articles.search.engines.whoosh import index_files
 from articles.search.engines.whoosh.backend import ArabicWhooshSearchBackend
 from articles.search.engines.whoosh.writing import get_backend
 from articles.search.service import SearchRequest, search_articles

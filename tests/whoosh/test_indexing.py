@@ -10,13 +10,12 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from articles.search.engines import get_engine
 from articles import caching
 from articles.models import Article, Source, Topic
 from articles.search import indexing
-from articles.search.engines.whoosh import writing
+from articles.search.engines import get_engine
 from articles.search.engines.whoosh import doc_bitmaps as bitmaps
-from articles.search.engines.whoosh import planner, scoring, segment_files
+from articles.search.engines.whoosh import planner, scoring, segment_files, writing
 from articles.search.engines.whoosh import segment_cache as segments
 from articles.search.service import SearchRequest, related_articles, search_articles
 

@@ -5,7 +5,6 @@ import pytest
 
 from articles.search.engines import get_engine
 from articles.search.engines.whoosh import key_terms as key_terms_module
-from articles.search import service
 from articles.search.engines.whoosh.key_terms import key_terms
 
 pytestmark = pytest.mark.django_db

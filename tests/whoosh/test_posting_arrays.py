@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from articles.search import indexing
-from articles.search.engines.whoosh import writing
-from articles.search.engines.whoosh import posting_arrays, scoring
+from articles.search.engines.whoosh import posting_arrays, scoring, writing
 from articles.search.engines.whoosh import segment_cache as segments
 from articles.search.service import SearchRequest, related_articles, search_articles
 from tests.whoosh.test_rebuild import _documents, varied_archive  # noqa: F401 (a fixture)

@@ -14,7 +14,6 @@ from whoosh.util.filelock import try_for
 from articles.search.engines.whoosh import writing
 from articles.search.engines.whoosh.backend import reading_latest
 
-
 logger = logging.getLogger(__name__)
 
 INDEX_NAME = "MAIN"  # Whoosh's default, as haystack uses it
