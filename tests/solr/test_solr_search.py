@@ -220,3 +220,12 @@ def test_counts_and_stored_fields_for_the_consistency_check(solr_engine, index, 
     assert str(stored[f"articles.article.{a.pk}"]["published"]).startswith("2019-02-03")
     assert stored[f"articles.article.{b.pk}"]["source"] is None
     assert solr_engine.problem() is None
+
+
+def test_every_document_is_listed_page_after_page(solr_engine, index, make_article, monkeypatch):
+    from articles.search.engines.solr import engine as solr_engine_module
+
+    monkeypatch.setattr(solr_engine_module, "CURSOR_ROWS", 2)
+    articles = index(*[make_article(title=f"خبر {n}") for n in range(5)])
+    listed = [document.identifier for document in solr_engine.indexed_documents()]
+    assert sorted(listed) == sorted(f"articles.article.{article.pk}" for article in articles)
