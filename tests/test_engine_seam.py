@@ -12,8 +12,11 @@ REPO = Path(__file__).resolve().parent.parent
 # Client libraries, and the one package allowed to import each.
 ENGINE_LIBRARIES = {
     "whoosh": "articles/search/engines/whoosh/",
-    "pysolr": "articles/search/engines/solr/",
 }
+ENGINE_PACKAGES = ("articles.search.engines.whoosh", "articles.search.engines.solr")
+# Indexes written before the engines had packages name their analyzer in
+# articles.search.analysis; it hands them the Whoosh one (and nothing else).
+OLD_INDEX_SHIM = "articles/search/analysis.py"
 
 
 def imported_modules(path):
@@ -23,6 +26,8 @@ def imported_modules(path):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             yield node.module
+            # "from articles.search.engines import whoosh" names the package too.
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
 
 
 def application_sources():
@@ -41,6 +46,17 @@ def test_only_the_engines_own_package_imports_its_client_library(library):
         and any(name == library or name.startswith(f"{library}.") for name in imported_modules(path))
     ]
     assert offenders == [], f"{library} imported outside {allowed}"
+
+
+def test_outside_the_engines_nothing_reaches_into_an_engines_package():
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in application_sources()
+        if not str(path.relative_to(REPO)).startswith("articles/search/engines/")
+        and str(path.relative_to(REPO)) != OLD_INDEX_SHIM
+        and any(name.startswith(ENGINE_PACKAGES) for name in imported_modules(path))
+    ]
+    assert offenders == [], "use articles.search.engines.get_engine() and the SearchEngine interface"
 
 
 def test_the_finder_sees_the_imports_it_guards_against():

@@ -32,10 +32,6 @@ class Command(BaseCommand):
         for name in ("shards", "replicas"):
             if options[name] is not None and options[name] < 1:
                 raise CommandError(f"--{name} must be at least 1")
-        if getattr(engine, "name", "") != "solr":
-            engine.setup(stdout=self.stdout)
-            self.stdout.write(f"{engine.describe()}: nothing to set up.")
-            return
         try:
             engine.setup(stdout=self.stdout, shards=options["shards"], replicas=options["replicas"])
         except EngineUnavailable as error:

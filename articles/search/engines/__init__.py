@@ -7,7 +7,7 @@
 
 Everything else in Newsroom calls `get_engine()` and the methods of
 articles.search.engines.base.SearchEngine; only an engine's own package
-imports its client library (whoosh, pysolr).
+imports its client library (whoosh; Solr's HTTP API).
 """
 import threading
 from dataclasses import dataclass

@@ -188,9 +188,12 @@ class SearchEngine(ABC):
     def clear(self):
         """Remove every document (tests, and an archive emptied on purpose)."""
 
-    def setup(self, stdout=None):
+    def setup(self, stdout=None, **options):
         """Create what the engine needs before the first document (a Solr
-        collection); nothing for an engine that makes it on first write."""
+        collection; `options` such as shards and replicas are the engine's);
+        nothing for an engine that makes it on first write."""
+        if stdout is not None:
+            stdout.write(f"{self.describe()}: nothing to set up.")
 
     @abstractmethod
     def problem(self):
