@@ -2,6 +2,13 @@
 
     python bench/bench_http.py                    # the 100,000-article data set
     python bench/bench_http.py --size real --duration 30
+    python bench/bench_http.py --engine solr --targets healthz,search-first,permalink-first
+
+--engine solr serves the data set's articles with SEARCH_URL naming the alias
+bench_<data set> on the cluster that SEARCH_URL or scripts/cluster names
+(built by rebuild_index when missing or partial); the database is still the
+data set's SQLite file, and the shared cache is then the database's (the
+default for SEARCH_URL=solr://...), as on a cluster.
 
 Serves the data set with gunicorn exactly as the README does (gunicorn.conf.py,
 production settings, its default worker count: one per core, at least 2; see
@@ -97,12 +104,13 @@ def main():
     )
     parser.add_argument("--warmup", type=int, default=30, help="seconds of load before each target's figures")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--engine", default="whoosh", choices=common.ENGINES, help="the search engine the site uses")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
 
     common.print_header("End to end through gunicorn (wrk)")
-    ds = common.dataset(args.size)
+    ds = common.dataset(args.size, args.engine)
     articles = common.ensure_indexes(ds, stock=False)
     _source, queries = common.load_queries()
     scratch = Path(tempfile.mkdtemp(prefix="bench-http-"))
@@ -121,7 +129,8 @@ def main():
     app = served.start(ds, workers=args.workers)
     try:
         workers = app.env.get("WEB_CONCURRENCY") or "gunicorn.conf.py default"
-        print(f"data set: {ds.name}, {articles:,} articles; gunicorn at {app.base_url}, workers: {workers}")
+        print(f"data set: {ds.name}, {articles:,} articles; engine {ds.search_url or ds.engine}; "
+              f"gunicorn at {app.base_url}, workers: {workers}")
         print(f"static: {check_static(app)}\n", flush=True)
         rows = []
         floor = {}

@@ -11,13 +11,23 @@ var dir under the scratch folder (NEWSROOM_BENCH_DIR, default
 Django runs in child processes (the build, the searches, gunicorn), never in
 the process that prints, so a "cold" figure is a really fresh process and
 peak memory is the child's own.
+
+Engines: a data set is searched with Whoosh (its index in the var dir, the
+default) or with SolrCloud (`engine="solr"`): the cluster that SEARCH_URL
+names when it is a solr:// URL, else the one `scripts/cluster up` started
+(var/cluster/state.env), and on it the alias `bench_<data set>` (for
+instance bench_large_100000), so bench documents never mix with a site's or
+a test's. The database stays the data set's SQLite file either way: it does
+not take part in ranking or in the engine's work.
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
 import platform
+import re
 import secrets
 import signal
 import statistics
@@ -25,6 +35,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,17 +149,39 @@ def print_header(title):
 # Data sets
 
 
+ENGINES = ("whoosh", "solr")
+
+
 @dataclass(frozen=True)
 class DataSet:
-    """A var dir holding `count` articles of `corpus` in SQLite (indexes built on demand)."""
+    """A var dir holding `count` articles of `corpus` in SQLite (indexes built on demand),
+    searched with `engine` (whoosh: the var dir's index; solr: the alias solr_collection)."""
 
     name: str            # "real" or "large-<count>"
     corpus: Path         # JSON Lines (.gz) file the articles come from
     count: int | None    # first `count` records, or all
+    engine: str = "whoosh"
 
     @property
     def var_dir(self):
         return SCRATCH / f"var-{self.name}"
+
+    @property
+    def solr_collection(self):
+        """The Solr alias of this data set: bench_real, bench_large_100000."""
+        return "bench_" + re.sub(r"\W", "_", self.name)
+
+    def with_engine(self, engine):
+        if engine not in ENGINES:
+            raise SystemExit(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+        return dataclasses.replace(self, engine=engine)
+
+    @property
+    def search_url(self):
+        """SEARCH_URL of this data set's engine (None: Whoosh in the var dir, the default)."""
+        if self.engine == "solr":
+            return f"{solr_base_url()}/{self.solr_collection}"
+        return None
 
     @property
     def our_index(self):
@@ -171,6 +205,8 @@ class DataSet:
             PYTHONDONTWRITEBYTECODE="1",
             LOG_LEVEL="WARNING",
         )
+        if self.search_url:
+            env["SEARCH_URL"] = self.search_url
         env.update({key: str(value) for key, value in extra.items()})
         return env
 
@@ -183,12 +219,12 @@ def _secret_key(var_dir):
     return key_file.read_text().strip()
 
 
-def real_dataset():
-    return DataSet("real", REAL_CORPUS, None)
+def real_dataset(engine="whoosh"):
+    return DataSet("real", REAL_CORPUS, None, engine)
 
 
-def large_dataset(count):
-    return DataSet(f"large-{count}", large_corpus_path(), count)
+def large_dataset(count, engine="whoosh"):
+    return DataSet(f"large-{count}", large_corpus_path(), count, engine)
 
 
 def large_corpus_path(count=LARGE_COUNT):
@@ -200,9 +236,18 @@ def large_corpus_path(count=LARGE_COUNT):
     return path
 
 
-def dataset(spec):
+def dataset(spec, engine="whoosh"):
     """"real", or a number of articles of the large corpus."""
-    return real_dataset() if spec == "real" else large_dataset(int(spec))
+    return real_dataset(engine) if spec == "real" else large_dataset(int(spec), engine)
+
+
+def engines_option(value):
+    """--engine: "whoosh", "solr" or both ("whoosh,solr"), in the order given."""
+    engines = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in engines if name not in ENGINES]
+    if unknown or not engines:
+        raise SystemExit(f"--engine: {', '.join(unknown) or '(none)'}? one or more of {', '.join(ENGINES)}")
+    return engines
 
 
 def ensure_loaded(ds, quiet=False):
@@ -264,16 +309,152 @@ STOCK_BUILD_COMMAND = [
 ]
 
 
-def ensure_indexes(ds, stock=True):
-    """Both indexes of the data set, built (unmeasured) when missing or partial."""
+def setup_engine(ds):
+    """For Solr: the configset, and the data set's alias with a collection
+    behind it (manage.py setup_search, idempotent). Nothing for Whoosh."""
+    if ds.engine == "solr":
+        manage(ds, "setup_search")
+
+
+def ensure_indexes(ds, stock=True, ours=True):
+    """Both indexes of the data set (ours in its engine, the stock baseline in
+    Whoosh), built (unmeasured) when missing or partial."""
     articles = ensure_loaded(ds)["articles"]
-    if index_doc_count(ds) != articles:
-        print(f"building our index for {ds.name} ...", flush=True)
+    if ours:
+        setup_engine(ds)
+    if ours and index_doc_count(ds) != articles:
+        print(f"building our index for {ds.name} ({ds.engine}) ...", flush=True)
         manage(ds, *our_build_command())
     if stock and index_doc_count(ds, "stock") != articles:
         print(f"building the stock haystack index for {ds.name} (slow) ...", flush=True)
         manage(ds, *STOCK_BUILD_COMMAND)
     return articles
+
+
+# ---------------------------------------------------------------------------
+# SolrCloud
+
+
+def cluster_state(path=None):
+    """scripts/cluster's state.env as a dict ({} when there is none)."""
+    if path is None:
+        folder = os.environ.get("NEWSROOM_CLUSTER_DIR") or str(REPO / "var" / "cluster")
+        path = Path(folder) / "state.env"
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return {}
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def solr_base_url():
+    """solr://host:port,.../solr (without a collection) of the cluster the
+    environment names: SEARCH_URL if it is a solr:// URL, else scripts/cluster's."""
+    url = os.environ.get("SEARCH_URL", "")
+    if not url.startswith("solr://"):
+        url = cluster_state().get("SEARCH_URL", "")
+    if not url.startswith("solr://"):
+        raise SystemExit(
+            "no SolrCloud: export SEARCH_URL=solr://host:port[,host:port]/solr/<any collection>, "
+            'or start one with eval "$(scripts/cluster up)"'
+        )
+    return url.rstrip("/").rsplit("/", 1)[0]
+
+
+def solr_hosts():
+    parts = urllib.parse.urlsplit(solr_base_url())
+    return [host for host in parts.netloc.split(",") if host], parts.path.strip("/") or "solr"
+
+
+def solr_admin(action, **params):
+    """A Collections API call on the first node that answers (JSON)."""
+    hosts, path = solr_hosts()
+    query = urllib.parse.urlencode({"action": action, "wt": "json", **params})
+    error = None
+    for host in hosts:
+        try:
+            with urllib.request.urlopen(f"http://{host}/{path}/admin/collections?{query}", timeout=300) as answer:
+                return json.loads(answer.read())
+        except OSError as failure:
+            error = failure
+    raise SystemExit(f"no Solr node answered {action}: {error}")
+
+
+def solr_reload(ds):
+    """Reload the collections behind the data set's alias: new searchers, empty
+    Solr caches (the OS page cache stays, as it does for Whoosh's cold pass)."""
+    targets = solr_admin("LISTALIASES").get("aliases", {}).get(ds.solr_collection, "")
+    for name in [name for name in targets.split(",") if name]:
+        solr_admin("RELOAD", name=name)
+    return bool(targets)
+
+
+def solr_pid():
+    """The PID of the Solr JVM of scripts/cluster when that is the cluster in
+    use and it runs on this machine, else None (then no server figures)."""
+    state = cluster_state()
+    url = state.get("SEARCH_URL", "")
+    if not url.startswith("solr://") or url.rstrip("/").rsplit("/", 1)[0] != solr_base_url():
+        return None
+    try:
+        pid = int(state.get("SOLR_PID", ""))
+        os.kill(pid, 0)
+    except (ValueError, OSError):
+        return None
+    return pid
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a process so far (None when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_rss_mb(pid):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+class ServerProbe:
+    """CPU seconds and peak resident memory of a server process (the Solr JVM)
+    while a measured command runs: `with ServerProbe(pid) as probe: ...`, then
+    probe.cpu, probe.peak_rss_mb, probe.rss_before_mb. Everything the server
+    does meanwhile counts, other clients' requests included."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.cpu = self.peak_rss_mb = self.rss_before_mb = None
+        self._done = threading.Event()
+        self._thread = None
+
+    def __enter__(self):
+        if self.pid:
+            self._cpu_before = process_cpu(self.pid)
+            self.rss_before_mb = self.peak_rss_mb = process_rss_mb(self.pid)
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._done.wait(0.2):
+            self.peak_rss_mb = max(self.peak_rss_mb, process_rss_mb(self.pid))
+
+    def __exit__(self, *_exc):
+        if self.pid:
+            self._done.set()
+            self._thread.join()
+            after = process_cpu(self.pid)
+            if after is not None and self._cpu_before is not None:
+                self.cpu = after - self._cpu_before
+        return False
 
 
 # ---------------------------------------------------------------------------

@@ -4,17 +4,21 @@
 
 ENGINE is one of:
   ours           articles.search.service.search_articles: what the page and
-                 the API call (Whoosh search with facet counts, the page's
-                 rows in two queries, highlighted snippets and titles);
+                 the API call (the engine SEARCH_URL names: Whoosh or Solr;
+                 search with facet counts, the page's rows in two queries,
+                 highlighted snippets and titles);
   ours-reopen    the same, but with a new Whoosh searcher for every query
-                 (as haystack does), to measure what the long-lived one saves;
+                 (as haystack does), to measure what the long-lived one saves
+                 (Whoosh only);
   ours-exact     the same, scoring every match (no cap on the candidates,
-                 articles.search.engines.whoosh.planner.CANDIDATES = None);
+                 articles.search.engines.whoosh.planner.CANDIDATES = None;
+                 Whoosh only: Solr always scores every match);
   stock          haystack's SearchQuerySet(using="stock").auto_query(q), first
                  page of 20 results, on haystack's stock Whoosh index.
 
 Prints one JSON object: {"first_query_ms": ..., "passes": [[ms per query], ...],
-"hits": [total hits per query]}. Pass 1 runs in a process that has not
+"cpu_s": [this process's CPU seconds per pass], "hits": [total hits per query],
+"engine": the engine's description}. Pass 1 runs in a process that has not
 searched yet: that is the "cold" figure.
 """
 import json
@@ -33,6 +37,8 @@ def engine(name):
         from articles.search.service import SearchRequest, search_articles
 
         engine = get_engine()
+        if name != "ours" and engine.name != "whoosh":
+            raise SystemExit(f"{name} is for Whoosh only; this engine is {engine.describe()}")
         if name == "ours-exact":
             from articles.search.engines.whoosh import planner
 
@@ -43,6 +49,7 @@ def engine(name):
                 engine.backend._searcher = None  # the next searcher() opens a new one
             return search_articles(SearchRequest(q=q)).total
 
+        run.description = engine.describe()
         return run
     if name == "stock":
         from haystack.query import SearchQuerySet
@@ -52,6 +59,7 @@ def engine(name):
             page = list(sqs[:20])
             return sqs.count() if page else 0
 
+        run.description = "haystack stock Whoosh (using='stock')"
         return run
     raise SystemExit(f"unknown engine {name!r}")
 
@@ -61,10 +69,11 @@ def main():
     queries = json.loads(Path(queries_file).read_text(encoding="utf-8"))
     django.setup()
     run = engine(name)
-    timings, hits = [], []
+    timings, hits, cpu = [], [], []
     first = None
     for number in range(passes):
         this_pass = []
+        cpu_before = time.process_time()
         for q in queries:
             started = time.perf_counter()
             total = run(q)
@@ -74,8 +83,10 @@ def main():
             this_pass.append(elapsed)
             if number == 0:
                 hits.append(total)
+        cpu.append(time.process_time() - cpu_before)
         timings.append(this_pass)
-    print(json.dumps({"first_query_ms": first * 1000, "passes": timings, "hits": hits}))
+    print(json.dumps({"first_query_ms": first * 1000, "passes": timings, "cpu_s": cpu, "hits": hits,
+                      "engine": getattr(run, "description", name)}))
 
 
 if __name__ == "__main__":
