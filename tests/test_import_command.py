@@ -382,17 +382,42 @@ def test_no_progress_bar_when_not_asked():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_index_is_written_once_per_batch(search_index, monkeypatch):
-    """Saved batches reach the search index as they commit, one drain each."""
+    """Saved batches reach the search index as they commit, one drain each,
+    when every batch queues INDEX_EVERY articles or more."""
+    from articles.importing import service
     from articles.search import index_queue as queue
 
     drains = []
     drain = queue.drain_quietly
     monkeypatch.setattr(queue, "drain_quietly", lambda **kw: drains.append(drain(**kw)))
+    monkeypatch.setattr(service, "INDEX_EVERY", 2)
 
     run = run_import(SEEDS, "--batch-size", "2")
 
     assert run.ok and run.stderr == ""
     assert [result.indexed for result in drains] == [2, 2, 1]
+    assert search_index.indexed_count() == 5
+    assert queue.pending_count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_is_written_in_commits_of_index_every_articles(search_index, monkeypatch):
+    """A large import drains every INDEX_EVERY articles (rounded up to whole
+    batches), in index commits of at most INDEX_EVERY articles, and once
+    more at the end; a small import (fewer) once, when it ends."""
+    from articles.importing import service
+    from articles.search import index_queue as queue
+
+    commits = []
+    write = queue.write_current_state
+    monkeypatch.setattr(queue, "write_current_state", lambda batch, pks: commits.append(len(pks)) or write(batch, pks))
+    monkeypatch.setattr(service, "INDEX_EVERY", 3)
+
+    run = run_import(SEEDS, "--batch-size", "2")
+
+    assert run.ok and run.stderr == ""
+    # Drains after 4 articles (2 commits: 3 + 1) and at the end (1).
+    assert commits == [3, 1, 1]
     assert search_index.indexed_count() == 5
     assert queue.pending_count() == 0
 

@@ -3,13 +3,15 @@
 Records are saved in batches. A batch is one transaction and every record
 in it is a savepoint of its own, so a record is saved whole (article and
 topics) or not at all, while the others go on. Committing once per batch
-keeps SQLite fast, and the search index follows once per batch too: each
-save queues its article in the same transaction (articles.signals ->
-articles.search.index_queue) and the queue is drained once when the batch
-commits, so the index is written in one commit per batch, keeps up while a
-long import runs, and a killed import leaves its committed batches queued
-for the next drain. (queue.deferred() is for loops of one-record
-transactions; a batch already is the unit it would make.)
+keeps SQLite fast. Each save queues its article in the same transaction
+(articles.signals -> articles.search.index_queue), so the queue rows of a
+batch commit with it; the queue is drained by the importer itself, once
+INDEX_EVERY articles have been queued since the last drain and at the end,
+in index commits of up to INDEX_EVERY articles: a large import writes its
+index in a few large commits (for Whoosh, segments written the rebuild's
+way) rather than one small one per batch, a small import (fewer than
+INDEX_EVERY articles) reaches search as soon as it ends, and a killed import
+leaves its committed batches queued for the next drain.
 
 A record is the same article as one already in the archive when it has the
 same URL (http/https and a trailing slash aside), else the same external
@@ -28,12 +30,18 @@ from articles.importing.readers import FileReader, discover
 from articles.importing.records import SOURCE_MAX, TOPIC_MAX, url_key, url_spellings
 from articles.importing.report import ImportReport, Location, NullProgress, Problem
 from articles.models import SLUG_MAX_LENGTH, Article, Source, Topic, unicode_slug
+from articles.search import index_queue
 
 logger = logging.getLogger(__name__)
 
 IMPORTED, UPDATED, SKIPPED = "imported", "updated", "skipped"
 DEFAULT_BATCH_SIZE = 500
 LOOKUP_SLICE = 1000
+# Articles queued for the search index before the importer drains the
+# queue, and the most one index commit takes: large enough for the index to
+# be written in bulk, small enough that the index keeps up with a long
+# import and other writers (editors' saves) wait at most one such commit.
+INDEX_EVERY = 5000
 
 
 @dataclass(frozen=True)
@@ -92,22 +100,28 @@ class Importer:
         done_bytes = 0
         records_read = 0
         batch = []
+        self._queued = 0
         try:
-            for reader in readers:
-                self.report.files += 1
-                for item in reader:
-                    if isinstance(item, Problem):
-                        self._fail(item)
-                    else:
-                        batch.append(item)
-                        if len(batch) >= self.options.batch_size:
-                            self._save_batch(batch)
-                            batch = []
-                    records_read += 1
-                    self.progress.update(done_bytes + reader.position, records_read)
-                done_bytes += reader.size
-            if batch:
-                self._save_batch(batch)
+            # Saves queue their articles but do not drain on commit; the
+            # importer drains (_drain_index) every INDEX_EVERY articles.
+            with index_queue.deferred():
+                for reader in readers:
+                    self.report.files += 1
+                    for item in reader:
+                        if isinstance(item, Problem):
+                            self._fail(item)
+                        else:
+                            batch.append(item)
+                            if len(batch) >= self.options.batch_size:
+                                self._save_batch(batch)
+                                batch = []
+                        records_read += 1
+                        self.progress.update(done_bytes + reader.position, records_read)
+                    done_bytes += reader.size
+                if batch:
+                    self._save_batch(batch)
+                if self._queued:
+                    self._drain_index()
             self.progress.update(done_bytes, records_read)
             self.report.index_backlog = _index_backlog()
         finally:
@@ -145,12 +159,31 @@ class Importer:
                 for record, _outcome in outcomes:
                     self._fail(Problem(record.location, f"not saved: the batch could not be committed ({error})"))
                 return
-            message = f"saved, but a step after the commit failed: {error} (run manage.py check_index)"
-            logger.debug(message, exc_info=True)
-            self.report.index_errors.append(message)
-            self.on_problem(Problem(Location("search index"), message))
+            self._after_commit_failed(error)
         for _record, outcome in outcomes:
             setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        self._queued += sum(1 for _record, outcome in outcomes if outcome != SKIPPED)
+        if self._queued >= INDEX_EVERY:
+            self._drain_index()
+
+    def _drain_index(self):
+        """Apply the queue to the search index in commits of up to
+        INDEX_EVERY articles (rows are deleted only after each commit)."""
+        self._queued = 0
+        if transaction.get_connection().in_atomic_block:
+            # The caller's transaction has not committed the rows yet; its
+            # commit drains them (index_queue.deferred).
+            return
+        try:
+            index_queue.drain_deferred(chunk=INDEX_EVERY)
+        except Exception as error:  # reported; the import goes on
+            self._after_commit_failed(error)
+
+    def _after_commit_failed(self, error):
+        message = f"saved, but a step after the commit failed: {error} (run manage.py check_index)"
+        logger.debug(message, exc_info=True)
+        self.report.index_errors.append(message)
+        self.on_problem(Problem(Location("search index"), message))
 
     def _save_in_savepoint(self, record, fingerprint, known):
         self._created = []
@@ -195,7 +228,10 @@ class Importer:
             article.save()
             topics = self._topic_objects(record.topics)
             if topics:
-                article.topics.add(*topics)
+                # A new article has no links yet: inserted in one query,
+                # without m2m signals (its save queued it already).
+                links = Article.topics.through
+                links.objects.bulk_create([links(article_id=article.pk, topic_id=t.pk) for t in topics])
             return IMPORTED, article, {t.pk for t in topics}
 
         if by_text is not None and by_text.pk != article.pk:

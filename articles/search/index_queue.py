@@ -186,6 +186,13 @@ def deferred():
             transaction.on_commit(_drain_after_commit)
 
 
+def drain_deferred(**kwargs):
+    """Inside deferred(), with the changes committed: drain now (drain_quietly's
+    arguments), and leave nothing for the end of deferred() to drain."""
+    _local.pending = False
+    return drain_quietly(**kwargs)
+
+
 def pending_count(using=DEFAULT_DB_ALIAS):
     from articles.models import IndexOperation
 
@@ -235,8 +242,12 @@ def write_current_state(batch, pks):
 # Draining
 
 
-def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS):
+def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS, chunk=None):
     """Apply the queued operations to the index; returns a DrainResult.
+
+    Each index commit takes up to `chunk` queue rows (BATCH_SIZE unless
+    told): a bulk import asks for large ones, which engines write in bulk
+    (Whoosh: as one new segment, the rebuild's way).
 
     Whoever holds the lock drains until the queue is empty, everybody's rows
     included, and a drain waiting for the lock stops waiting once the rows
@@ -261,6 +272,7 @@ def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS):
     def still_needed():
         return queued.filter(id__lte=target).exclude(id__in=failed_rows).exists()
 
+    chunk = BATCH_SIZE if chunk is None else max(1, int(chunk))
     engine = get_engine()
     lock_wait = LOCK_WAIT if lock_wait is None else lock_wait
     with engine.write_lock(lock_wait, still_needed=still_needed) as held:
@@ -275,7 +287,7 @@ def drain(lock_wait=None, retry_failed=False, using=DEFAULT_DB_ALIAS):
                 return result
             # Rows first, then the articles: every change a row stands for is
             # committed, so the articles read next are at least that new.
-            rows = list(queued.exclude(id__in=failed_rows).values_list("id", "article_pk")[:BATCH_SIZE])
+            rows = list(queued.exclude(id__in=failed_rows).values_list("id", "article_pk")[:chunk])
             if not rows:
                 return result
             with engine.batch() as batch:
@@ -325,6 +337,7 @@ __all__ = [
     "DrainResult",
     "deferred",
     "drain",
+    "drain_deferred",
     "drain_quietly",
     "enqueue",
     "failing_operations",

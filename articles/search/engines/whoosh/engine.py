@@ -30,6 +30,7 @@ from articles.search.engines.base import (
 )
 from articles.search.engines.whoosh import doc_bitmaps, index_files, planner, query_builder, writing
 from articles.search.engines.whoosh.key_terms import key_terms
+from articles.search.engines.whoosh.rebuild_writer import RebuildWriter
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,14 @@ SLOW_WRITE = 2.0
 # Small index segments tolerated before they are merged (see merge_when_many).
 MERGE_AT = 10
 SMALL_SEGMENT = 200
+# A batch of this many documents or more is written as a segment of its own
+# the rebuild's way (WhooshBatch); at least SMALL_SEGMENT, so that such a
+# segment is never one of the small ones merge_when_many merges.
+FAST_BATCH = SMALL_SEGMENT
+# A batch of this many documents or more is written by several processes
+# (one per CPU, as the rebuild does), each writing a segment of its share;
+# at least FAST_BATCH times the processes, for the same reason.
+PARALLEL_BATCH = 2000
 # Words of an article's text that pick its related stories (more-like-this).
 KEY_TERMS = 12
 
@@ -85,20 +94,83 @@ def _abandon(writer):
                 logger.exception("could not release the search index lock")
 
 
+def keep_segments(writer, segments):
+    """Merge policy of a batch written the fast way (RebuildWriter), which
+    cannot merge: every segment stays; small ones are merged by the next
+    commit of the small-batch path (merge_when_many)."""
+    return segments
+
+
 class WhooshBatch(IndexBatch):
-    def __init__(self, writer, backend, index):
-        self.writer, self.backend, self.index = writer, backend, index
+    """The changes of one commit.
+
+    They are gathered first and written when the batch ends, so that the
+    size of the batch picks the writer: a batch of FAST_BATCH documents or
+    more (an import's) is written as a new segment by RebuildWriter (postings
+    in memory, the Arabic analyzer's cached terms: the rebuild's fast path),
+    a smaller one (an editor's save) by Whoosh's SegmentWriter with our merge
+    policy. Both delete the articles' old documents from the existing
+    segments and commit once: readers see the whole batch or none of it.
+    `writer` hands out the stock writer at once, with the changes so far.
+    """
+
+    def __init__(self, backend, index, open_writer):
+        self.backend, self.index = backend, index
+        # open_writer(documents): the writer for a batch of that many documents.
+        self._open_writer = open_writer
+        self._writer = None
+        self.fast = False
+        # identifier -> its document, or None to remove it; the last change wins.
+        self._changes = {}
+
+    @property
+    def writer(self):
+        if self._writer is None:
+            self._start(0)
+        return self._writer
 
     def replace(self, article_id, article):
         document = self.backend.prepare_document(self.index, article) if article is not None else None
-        # Delete every document of the article, then add one: Whoosh's
-        # update_document replaces only the first of any duplicates.
-        self.writer.delete_by_term(ID, identifier(article_id))
-        if document is not None:
-            self.writer.add_document(**document)
+        self._change(identifier(article_id), document)
 
     def remove_identifier(self, ident):
-        self.writer.delete_by_term(ID, ident)
+        self._change(ident, None)
+
+    def _change(self, ident, document):
+        if self._writer is not None:
+            self._write(self._writer, {ident: document})
+        else:
+            self._changes.pop(ident, None)
+            self._changes[ident] = document
+
+    @staticmethod
+    def _write(writer, changes):
+        # Delete every document of the article, then add one: Whoosh's
+        # update_document replaces only the first of any duplicates. Deletes
+        # reach only the committed segments, never the documents added here.
+        for ident in changes:
+            writer.delete_by_term(ID, ident)
+        for document in changes.values():
+            if document is not None:
+                writer.add_document(**document)
+
+    def _start(self, documents):
+        self.fast = documents >= FAST_BATCH
+        self._writer = self._open_writer(documents)
+        changes, self._changes = self._changes, {}
+        self._write(self._writer, changes)
+
+    def commit(self):
+        if self._writer is None:
+            documents = sum(1 for document in self._changes.values() if document is not None)
+            self._start(documents)
+        writer = self._writer
+        if not writer.is_closed:
+            writer.commit(mergetype=keep_segments if self.fast else merge_when_many)
+
+    def abandon(self):
+        if self._writer is not None:
+            _abandon(self._writer)
 
 
 class WhooshEngine(SearchEngine):
@@ -245,13 +317,23 @@ class WhooshEngine(SearchEngine):
         """One Whoosh commit, under a lock already held (write_lock)."""
         backend = self.backend
         backend.index = backend.index.refresh()
-        writer = backend.index.writer(_lk=False)
+        ix = backend.index
+
+        def open_writer(documents):
+            if documents >= PARALLEL_BATCH and writing.default_procs() > 1:
+                # The rebuild's writer: sub-processes analyse and write a
+                # segment each (multisegment), never merging.
+                return writing._writer(ix, writing.default_procs())
+            if documents >= FAST_BATCH:
+                return RebuildWriter(ix, pool_limit_mb=writing.REBUILD_POOL_LIMIT_MB, _lk=False)
+            return ix.writer(_lk=False)
+
+        batch = WhooshBatch(backend, article_index(), open_writer)
         try:
-            yield WhooshBatch(writer, backend, article_index())
-            if not writer.is_closed:
-                writer.commit(mergetype=merge_when_many)
+            yield batch
+            batch.commit()
         except BaseException:
-            _abandon(writer)
+            batch.abandon()
             raise
 
     def rebuild(self, progress=None, procs=None, batch_size=writing.BATCH_SIZE, lock_wait=index_files.REBUILD_LOCK_WAIT):
