@@ -299,13 +299,16 @@ def our_build_command():
     return ["rebuild_index"]
 
 
-# Haystack's own rebuild_index, for the stock baseline: Newsroom's command of
-# the same name takes its place in manage.py, so call haystack's class.
+# Haystack's own rebuild_index, for the stock baseline: its clear_index then
+# its update_index. Newsroom's commands of those names take their place in
+# manage.py (and haystack's rebuild_index calls them by name, so it cannot be
+# used), so call haystack's classes.
 STOCK_BUILD_COMMAND = [
     "shell", "--no-imports", "-c",
     "from django.core.management import call_command\n"
-    "from haystack.management.commands.rebuild_index import Command\n"
-    "call_command(Command(), using=['stock'], interactive=False, verbosity=0)\n",
+    "from haystack.management.commands import clear_index, update_index\n"
+    "call_command(clear_index.Command(), using=['stock'], interactive=False, verbosity=0)\n"
+    "call_command(update_index.Command(), using=['stock'], verbosity=0)\n",
 ]
 
 
