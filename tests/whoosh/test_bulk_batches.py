@@ -9,6 +9,10 @@ documents replaced, and that a batch failing half-way leaves the index as it
 was and its queue rows for the next drain. Speed is measured in bench/.
 """
 import multiprocessing
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from whoosh.writing import SegmentWriter
@@ -17,9 +21,10 @@ from articles.models import Article
 from articles.search import consistency, indexing
 from articles.search import index_queue as queue
 from articles.search.engines.whoosh import engine as whoosh_engine
-from articles.search.engines.whoosh import writing
+from articles.search.engines.whoosh import parallel_batch, writing
 from articles.search.engines.whoosh.rebuild_writer import RebuildWriter
 from articles.search.service import SearchRequest, search_articles
+from tests.whoosh.test_crash_safety import REPO, big_file, empty_archive, manage  # noqa: F401 (fixtures)
 from tests.whoosh.test_rebuild import WORDS, archive, expected_ids, indexed_ids  # noqa: F401 (fixture)
 
 NEVER = 10**9
@@ -79,12 +84,12 @@ def test_a_large_batch_written_the_fast_way_searches_like_the_stock_way(archive,
 @pytest.mark.parametrize("mode", ["stock", "fast", "parallel"])
 def test_each_size_of_batch_takes_its_writer(archive, monkeypatch, mode):
     used = []
-    for cls in (SegmentWriter, RebuildWriter, writing._ParallelWriter):
+    for cls in (SegmentWriter, RebuildWriter, writing._ParallelWriter, parallel_batch.ParallelBatchWriter):
         monkeypatch.setattr(cls, "commit", _spy(cls, cls.commit, used))
     write_batches(monkeypatch, mode)
     indexing.sync_articles([article.pk for article in archive])
 
-    expected = {"stock": "SegmentWriter", "fast": "RebuildWriter", "parallel": "_ParallelWriter"}[mode]
+    expected = {"stock": "SegmentWriter", "fast": "RebuildWriter", "parallel": "ParallelBatchWriter"}[mode]
     assert [cls.__name__ for cls in used] == [expected]
     assert indexed_ids() == expected_ids()
 
@@ -130,3 +135,69 @@ def test_a_large_batch_failing_half_way_leaves_the_index_and_the_queue_as_they_w
     assert indexed_ids() == expected_ids()
     assert not consistency.compare()
     assert search_articles(SearchRequest(q="عنوان جديد")).total == 5
+
+
+@pytest.mark.slow
+def test_a_large_batch_whose_process_is_killed_leaves_no_lock_and_is_applied_by_the_next_drain(
+    big_file, empty_archive
+):
+    """kill -9 of a process writing a large batch with sub-writers (here they
+    are stuck finishing their segments) takes the sub-writers with it: the
+    write lock they share is free, and the queue rows left behind reach the
+    index with the next drain."""
+    path, _records = big_file
+    _var_dir, env = empty_archive
+    small = path.with_name("small.jsonl")
+    small.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:60]), encoding="utf-8")
+    manage(env, "import_articles", small, "--no-progress")
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "manage.py"),
+            "shell",
+            "--no-imports",
+            "-c",
+            "import time\n"
+            "from articles.models import Article, IndexOperation\n"
+            "from articles.search import index_queue\n"
+            "from articles.search.engines.whoosh import engine, parallel_batch, rebuild_writer, writing\n"
+            "engine.FAST_BATCH, engine.PARALLEL_BATCH = 1, 2\n"
+            "writing.default_procs = lambda: 2\n"
+            "rebuild_writer.RebuildWriter.finish = lambda self: time.sleep(600)\n"
+            "merge = parallel_batch.ParallelBatchWriter._merge_segments\n"
+            "def announce(self, *args):\n"
+            "    print('writing', flush=True)\n"
+            "    return merge(self, *args)\n"
+            "parallel_batch.ParallelBatchWriter._merge_segments = announce\n"
+            "Article.objects.update(title='عنوان بعد الانهيار')\n"
+            "IndexOperation.objects.bulk_create(IndexOperation(article_pk=pk) for pk in Article.objects.values_list('pk', flat=True))\n"
+            "index_queue.drain(chunk=1000)\n",
+        ],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        time.sleep(0.5)  # the sub-writers are stuck in finish()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(30)
+        writer.stdout.close()
+
+    # The next drain takes the lock (freed within a second) and applies the rows.
+    manage(env, "process_index_queue")
+    checked = manage(env, "check_index")
+    assert "The search index matches the database." in checked.stdout
+    searched = manage(
+        env,
+        "shell",
+        "--no-imports",
+        "-c",
+        "from articles.search.service import SearchRequest, search_articles\n"
+        "print(search_articles(SearchRequest(q='الانهيار')).total)",
+    )
+    assert searched.stdout.strip() == "60"

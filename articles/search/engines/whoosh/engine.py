@@ -28,7 +28,14 @@ from articles.search.engines.base import (
     IndexedDocument,
     SearchEngine,
 )
-from articles.search.engines.whoosh import doc_bitmaps, index_files, planner, query_builder, writing
+from articles.search.engines.whoosh import (
+    doc_bitmaps,
+    index_files,
+    parallel_batch,
+    planner,
+    query_builder,
+    writing,
+)
 from articles.search.engines.whoosh.key_terms import key_terms
 from articles.search.engines.whoosh.rebuild_writer import RebuildWriter
 
@@ -323,7 +330,7 @@ class WhooshEngine(SearchEngine):
             if documents >= PARALLEL_BATCH and writing.default_procs() > 1:
                 # The rebuild's writer: sub-processes analyse and write a
                 # segment each (multisegment), never merging.
-                return writing._writer(ix, writing.default_procs())
+                return parallel_batch.parallel_writer(ix, writing.default_procs())
             if documents >= FAST_BATCH:
                 return RebuildWriter(ix, pool_limit_mb=writing.REBUILD_POOL_LIMIT_MB, _lk=False)
             return ix.writer(_lk=False)
