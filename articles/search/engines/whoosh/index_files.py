@@ -11,7 +11,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, LockError
 from whoosh.util.filelock import try_for
 
-from articles.search.engines.whoosh import writing
+from articles.search.engines.whoosh import segment_files, writing
 from articles.search.engines.whoosh.backend import reading_latest
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,9 @@ def rebuild(lock_wait=REBUILD_LOCK_WAIT, procs=None, progress=None, batch_size=w
                 raise ValueError("the index was built with other fields")
             ix = storage.open_index(INDEX_NAME, schema=backend.schema)
             ix.searcher().close()
+            # The segments this check opened are about to be replaced: don't
+            # keep them open (and in memory) for the rest of the rebuild.
+            segment_files.clear()
         except Exception as error:
             logger.warning("starting the search index afresh: %s", error)
             ix = _start_afresh(storage, backend.schema)
