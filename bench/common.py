@@ -616,3 +616,30 @@ def _tsv_queries(path):
     rows = lines[1:] if column is not None else lines
     column = column if column is not None else min(1, len(header) - 1)
     return [row.split("\t")[column].strip() for row in rows if len(row.split("\t")) > column]
+
+
+def main():
+    """`python -m bench.common env [--size real|N] [--engine whoosh|solr]`: the
+    export lines that point manage.py at a data set and its engine (for
+    evaluate_search, shell, ...)."""
+    import argparse
+    import shlex
+
+    parser = argparse.ArgumentParser(description=main.__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=["env"])
+    parser.add_argument("--size", default="real", help='"real" or a number of articles of the large corpus')
+    parser.add_argument("--engine", default="whoosh", choices=ENGINES)
+    args = parser.parse_args()
+    ds = dataset(args.size, args.engine)
+    env = ds.env(settings="newsroom.settings")
+    for name in ("DJANGO_SETTINGS_MODULE", "NEWSROOM_VAR_DIR", "SECRET_KEY", "SEARCH_URL"):
+        if name in env:
+            print(f"export {name}={shlex.quote(env[name])}")
+    if "SEARCH_URL" not in env:
+        print("unset SEARCH_URL DATABASE_URL")
+    else:
+        print("unset DATABASE_URL")
+
+
+if __name__ == "__main__":
+    main()
