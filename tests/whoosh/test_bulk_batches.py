@@ -21,7 +21,7 @@ from articles.models import Article
 from articles.search import consistency, indexing
 from articles.search import index_queue as queue
 from articles.search.engines.whoosh import engine as whoosh_engine
-from articles.search.engines.whoosh import parallel_batch, writing
+from articles.search.engines.whoosh import writing
 from articles.search.engines.whoosh.rebuild_writer import RebuildWriter
 from articles.search.service import SearchRequest, search_articles
 from tests.whoosh.test_crash_safety import REPO, big_file, empty_archive, manage  # noqa: F401 (fixtures)
@@ -84,12 +84,12 @@ def test_a_large_batch_written_the_fast_way_searches_like_the_stock_way(archive,
 @pytest.mark.parametrize("mode", ["stock", "fast", "parallel"])
 def test_each_size_of_batch_takes_its_writer(archive, monkeypatch, mode):
     used = []
-    for cls in (SegmentWriter, RebuildWriter, writing._ParallelWriter, parallel_batch.ParallelBatchWriter):
+    for cls in (SegmentWriter, RebuildWriter, writing._ParallelWriter):
         monkeypatch.setattr(cls, "commit", _spy(cls, cls.commit, used))
     write_batches(monkeypatch, mode)
     indexing.sync_articles([article.pk for article in archive])
 
-    expected = {"stock": "SegmentWriter", "fast": "RebuildWriter", "parallel": "ParallelBatchWriter"}[mode]
+    expected = {"stock": "SegmentWriter", "fast": "RebuildWriter", "parallel": "_ParallelWriter"}[mode]
     assert [cls.__name__ for cls in used] == [expected]
     assert indexed_ids() == expected_ids()
 
@@ -160,15 +160,15 @@ def test_a_large_batch_whose_process_is_killed_leaves_no_lock_and_is_applied_by_
             "import time\n"
             "from articles.models import Article, IndexOperation\n"
             "from articles.search import index_queue\n"
-            "from articles.search.engines.whoosh import engine, parallel_batch, rebuild_writer, writing\n"
+            "from articles.search.engines.whoosh import engine, rebuild_writer, writing\n"
             "engine.FAST_BATCH, engine.PARALLEL_BATCH = 1, 2\n"
             "writing.default_procs = lambda: 2\n"
             "rebuild_writer.RebuildWriter.finish = lambda self: time.sleep(600)\n"
-            "merge = parallel_batch.ParallelBatchWriter._merge_segments\n"
+            "merge = writing._ParallelWriter._merge_segments\n"
             "def announce(self, *args):\n"
             "    print('writing', flush=True)\n"
             "    return merge(self, *args)\n"
-            "parallel_batch.ParallelBatchWriter._merge_segments = announce\n"
+            "writing._ParallelWriter._merge_segments = announce\n"
             "Article.objects.update(title='عنوان بعد الانهيار')\n"
             "IndexOperation.objects.bulk_create(IndexOperation(article_pk=pk) for pk in Article.objects.values_list('pk', flat=True))\n"
             "index_queue.drain(chunk=1000)\n",

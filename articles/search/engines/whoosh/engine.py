@@ -31,13 +31,11 @@ from articles.search.engines.base import (
 from articles.search.engines.whoosh import (
     doc_bitmaps,
     index_files,
-    parallel_batch,
     planner,
     query_builder,
     writing,
 )
 from articles.search.engines.whoosh.key_terms import key_terms
-from articles.search.engines.whoosh.rebuild_writer import RebuildWriter
 
 logger = logging.getLogger(__name__)
 
@@ -327,12 +325,12 @@ class WhooshEngine(SearchEngine):
         ix = backend.index
 
         def open_writer(documents):
-            if documents >= PARALLEL_BATCH and writing.default_procs() > 1:
-                # The rebuild's writer: sub-processes analyse and write a
-                # segment each (multisegment), never merging.
-                return parallel_batch.parallel_writer(ix, writing.default_procs())
+            if documents >= PARALLEL_BATCH:
+                # The rebuild's writer: with several CPUs, sub-processes
+                # analyse and write a segment each (multisegment), never merging.
+                return writing.rebuild_writer_for(ix, writing.default_procs())
             if documents >= FAST_BATCH:
-                return RebuildWriter(ix, pool_limit_mb=writing.REBUILD_POOL_LIMIT_MB, _lk=False)
+                return writing.rebuild_writer_for(ix, 1)
             return ix.writer(_lk=False)
 
         batch = WhooshBatch(backend, article_index(), open_writer)

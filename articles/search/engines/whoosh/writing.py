@@ -6,6 +6,8 @@ segments of its own with RebuildWriter (bench/README.md has the figures).
 import logging
 import os
 import queue as queue_module
+import threading
+import time
 
 from haystack import connections
 from whoosh.codec import whoosh3
@@ -88,6 +90,17 @@ def _batches(queryset, size):
         last = batch[-1].pk
 
 
+# How often a sub-writer checks that its parent is alive (seconds).
+PARENT_CHECK = 0.5
+
+
+def _exit_with_parent(parent):
+    while True:
+        time.sleep(PARENT_CHECK)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 class _RebuildTask(SubWriterTask):
     """A sub-writer process that writes its documents with a RebuildWriter
     (postings in memory, one or more segments) and reports the segments."""
@@ -97,6 +110,11 @@ class _RebuildTask(SubWriterTask):
         self.schema = schema
 
     def run(self):
+        # Forked while the parent holds Whoosh's write lock (an flock the
+        # inherited descriptor shares): if the parent dies (kill -9, the OOM
+        # killer), this sub-writer would wait for jobs for ever and keep the
+        # index locked, so it ends itself as soon as its parent is gone.
+        threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
         # The schema the parent writes with (the code's), not the old TOC's.
         ix = self.storage.open_index(self.indexname, schema=self.schema)
         writer = self.writer = RebuildWriter(ix, **self.kwargs)
@@ -187,7 +205,7 @@ class _ParallelWriter(MpWriter):
         SegmentWriter.cancel(self)
 
 
-def _writer(ix, procs):
+def rebuild_writer_for(ix, procs):
     """A writer for an index whose lock the caller holds: with procs > 1,
     `procs` sub-processes each write a segment of their own (multisegment:
     nothing is merged at the end, so committing costs one sub-writer's share
@@ -243,7 +261,7 @@ def write_all(ix, using="default", procs=None, batch_size=BATCH_SIZE, progress=N
     backend = get_backend(using)
     index = get_article_index(using)
     procs = default_procs() if procs is None else max(1, procs)
-    writer = _writer(ix, procs)
+    writer = rebuild_writer_for(ix, procs)
     total = added = 0
     try:
         for batch in _batches(index.index_queryset(using=using), batch_size):
