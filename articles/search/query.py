@@ -98,6 +98,29 @@ class ParsedQuery:
     def is_empty(self):
         return not self.positive
 
+    # How every engine combines the clauses: the required ones (+word, and
+    # every phrase) must match, the optional ones only add to the score, and
+    # the excluded ones leave an article out.
+
+    @property
+    def required(self):
+        return [clause for clause in self.positive if clause.required or clause.kind == "phrase"]
+
+    @property
+    def optional(self):
+        return [clause for clause in self.positive if not (clause.required or clause.kind == "phrase")]
+
+    @property
+    def excluded(self):
+        return [clause for clause in self.clauses if clause.excluded]
+
+    def bonus_stems(self):
+        """The stems of the optional words, when there are two or more: an
+        article holding all of them, and holding them close, scores extra
+        (ALL_WORDS_WEIGHT, PROXIMITY_WEIGHT)."""
+        words = [clause for clause in self.optional if clause.kind == "word"]
+        return [clause.forms[0].stem for clause in words] if len(words) >= 2 else []
+
     def highlight_terms(self):
         """The stems, exact forms, skeletons and prefixes to mark in snippets."""
         stems, exacts, skeletons, prefixes = set(), set(), set(), set()

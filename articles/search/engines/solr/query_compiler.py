@@ -176,16 +176,13 @@ def clause_query(clause, expansions):
     return word_routes(clause.readings)
 
 
-def bonus_queries(clauses):
+def bonus_queries(stems):
     """Extra score for articles holding all the words, and holding them close."""
-    words = [clause for clause in clauses if clause.kind == "word"]
-    if len(words) < 2:
-        return []
-    stems = tuple(clause.forms[0].stem for clause in words)
+    stems = tuple(stems)
     bonus = []
-    if ALL_WORDS_WEIGHT:
+    if stems and ALL_WORDS_WEIGHT:
         bonus.append(All(tuple(Term("text", stem) for stem in stems), ALL_WORDS_WEIGHT))
-    if PROXIMITY_WEIGHT:
+    if stems and PROXIMITY_WEIGHT:
         slop = (len(stems) - 1) * max(PROXIMITY_SLOP - 1, 0)
         bonus.append(Phrase("text", stems, slop, PROXIMITY_WEIGHT))
     return bonus
@@ -220,20 +217,16 @@ def build(parsed, expansions=None):
     search for (only stop words, only exclusions); NOTHING when it cannot
     match (a required prefix that starts no word)."""
     expansions = expansions or {}
-    positive = [clause for clause in parsed.clauses if not clause.excluded]
-    if not positive:
+    if parsed.is_empty:
         return None
     budget = _Budget(MAX_LEAVES)
 
     def fitting(queries):
         return [query for query in map(budget.take, queries) if query is not None]
 
-    required = fitting(
-        clause_query(clause, expansions) for clause in positive if clause.required or clause.kind == "phrase"
-    )
-    optional_clauses = [clause for clause in positive if not (clause.required or clause.kind == "phrase")]
-    optional = fitting(clause_query(clause, expansions) for clause in optional_clauses)
-    optional = any_of(optional + fitting(bonus_queries(optional_clauses)))
+    required = fitting(clause_query(clause, expansions) for clause in parsed.required)
+    optional = fitting(clause_query(clause, expansions) for clause in parsed.optional)
+    optional = any_of(optional + fitting(bonus_queries(parsed.bonus_stems())))
     if required:
         query = all_of(required)
         if query is not NOTHING and optional is not NOTHING:
@@ -242,9 +235,7 @@ def build(parsed, expansions=None):
         query = optional
     if query is NOTHING:
         return NOTHING
-    excluded = any_of(
-        fitting(clause_query(clause, expansions) for clause in parsed.clauses if clause.excluded)
-    )
+    excluded = any_of(fitting(clause_query(clause, expansions) for clause in parsed.excluded))
     if excluded is not NOTHING:
         query = Without(query, excluded)
     return query

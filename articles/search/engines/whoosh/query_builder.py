@@ -64,16 +64,12 @@ def _clause_query(clause):
     return _word_query(clause.readings)
 
 
-def _bonus_queries(clauses):
+def _bonus_queries(stems):
     """Extra score for articles holding all the words, and holding them close."""
-    words = [clause for clause in clauses if clause.kind == "word"]
-    if len(words) < 2:
-        return []
-    stems = [clause.forms[0].stem for clause in words]
     bonus = []
-    if ALL_WORDS_WEIGHT:
+    if stems and ALL_WORDS_WEIGHT:
         bonus.append(wq.And([wq.Term("text", stem) for stem in stems], boost=ALL_WORDS_WEIGHT))
-    if PROXIMITY_WEIGHT:
+    if stems and PROXIMITY_WEIGHT:
         bonus.append(wq.Phrase("text", stems, slop=PROXIMITY_SLOP, boost=PROXIMITY_WEIGHT))
     return bonus
 
@@ -81,19 +77,17 @@ def _bonus_queries(clauses):
 def build(parsed):
     """The Whoosh query for parsed user text, or None when nothing is left to
     search for (only stop words, only exclusions)."""
-    positive = [clause for clause in parsed.clauses if not clause.excluded]
-    if not positive:
+    if parsed.is_empty:
         return None
-    required = [_clause_query(clause) for clause in positive if clause.required or clause.kind == "phrase"]
-    optional_clauses = [clause for clause in positive if not (clause.required or clause.kind == "phrase")]
-    optional = [_clause_query(clause) for clause in optional_clauses] + _bonus_queries(optional_clauses)
+    required = [_clause_query(clause) for clause in parsed.required]
+    optional = [_clause_query(clause) for clause in parsed.optional] + _bonus_queries(parsed.bonus_stems())
     if required and optional:
         query = wq.AndMaybe(wq.And(required), wq.Or(optional))
     elif required:
         query = wq.And(required)
     else:
         query = wq.Or(optional) if len(optional) > 1 else optional[0]
-    excluded = [_clause_query(clause) for clause in parsed.clauses if clause.excluded]
+    excluded = [_clause_query(clause) for clause in parsed.excluded]
     if excluded:
         query = wq.AndNot(query, wq.Or(excluded))
     return query
